@@ -1,0 +1,129 @@
+#pragma once
+// The declarative command table: one CommandSpec per command (and per
+// subcommand of container commands such as CONFIG or CLIENT). The table drives
+// dispatch, arity and unknown-command errors, key extraction for routing to
+// shards (and cluster slots), ACL categories, and the COMMAND replies.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/arg_list.h"
+#include "protocol/reply_builder.h"
+#include "storage/keyspace.h"
+
+namespace distcache::server {
+
+struct Config;
+class ClientSession;  // per-connection state, see client_session.h
+struct ServerContext;  // server-wide services, see server_context.h
+
+// Redis 7.0 command flags (COMMAND INFO names them in lower case).
+enum CommandFlag : uint32_t {
+  kCmdWrite = 1u << 0,
+  kCmdReadonly = 1u << 1,
+  kCmdDenyOom = 1u << 2,
+  kCmdAdmin = 1u << 3,
+  kCmdPubsub = 1u << 4,
+  kCmdNoscript = 1u << 5,
+  kCmdBlocking = 1u << 6,
+  kCmdLoading = 1u << 7,
+  kCmdStale = 1u << 8,
+  kCmdSkipMonitor = 1u << 9,
+  kCmdSkipSlowlog = 1u << 10,
+  kCmdAsking = 1u << 11,
+  kCmdFast = 1u << 12,
+  kCmdNoAuth = 1u << 13,
+  kCmdMayReplicate = 1u << 14,
+  kCmdNoMandatoryKeys = 1u << 15,
+  kCmdNoAsyncLoading = 1u << 16,
+  kCmdNoMulti = 1u << 17,
+  kCmdMovableKeys = 1u << 18,
+  kCmdAllowBusy = 1u << 19,
+};
+
+// Redis ACL categories (without '@').
+enum AclCategory : uint64_t {
+  kAclKeyspace = 1ull << 0,
+  kAclRead = 1ull << 1,
+  kAclWrite = 1ull << 2,
+  kAclSet = 1ull << 3,
+  kAclSortedSet = 1ull << 4,
+  kAclList = 1ull << 5,
+  kAclHash = 1ull << 6,
+  kAclString = 1ull << 7,
+  kAclBitmap = 1ull << 8,
+  kAclHyperLogLog = 1ull << 9,
+  kAclGeo = 1ull << 10,
+  kAclStream = 1ull << 11,
+  kAclPubsub = 1ull << 12,
+  kAclAdmin = 1ull << 13,
+  kAclFast = 1ull << 14,
+  kAclSlow = 1ull << 15,
+  kAclBlocking = 1ull << 16,
+  kAclDangerous = 1ull << 17,
+  kAclConnection = 1ull << 18,
+  kAclTransaction = 1ull << 19,
+  kAclScripting = 1ull << 20,
+};
+
+// Everything a keyed command needs while it runs on the thread that owns its
+// keys. `dbs` is either the real shard keyspace (all keys on one shard) or a
+// scratch keyspace holding copies of the keys gathered from several shards
+// (see docs/architecture.md); command code cannot tell and must not care.
+struct CommandContext {
+  const protocol::ArgList& args;   // args[0] is the command name as sent
+  protocol::ReplyBuilder& reply;
+  storage::Keyspace& dbs;
+  int db_index;                    // the client's selected database
+  int64_t now_ms;                  // unix time in ms, fixed for the whole command
+  const Config& config;
+
+  storage::Db& db() { return dbs.db(static_cast<size_t>(db_index)); }
+};
+
+using KeyedHandler = void (*)(CommandContext&);
+
+// Commands that are not about particular keys (PING, CONFIG, DBSIZE, FLUSHALL,
+// SCAN...) run on the client's thread with access to server-wide services and
+// may finish asynchronously; see server_context.h.
+class ConnectionContext;
+using ConnectionHandler = void (*)(ConnectionContext&);
+
+// For commands whose key positions depend on their arguments (movablekeys):
+// appends the indexes of the key arguments to `out`. Returns false on a
+// syntax problem (the command will then report its own error when run).
+using KeyFinder = bool (*)(const protocol::ArgList& args, std::vector<int>& out);
+
+struct CommandSpec {
+  std::string_view name;          // lower case; "config|get" for subcommands
+  int arity;                      // Redis convention: >0 exact, <0 at least -arity
+  uint32_t flags;
+  uint64_t acl;
+  int first_key = 0;              // 0 = no keys
+  int last_key = 0;               // negative counts from the end (-1 = last arg)
+  int key_step = 0;
+  KeyedHandler keyed = nullptr;
+  ConnectionHandler connection = nullptr;
+  KeyFinder find_keys = nullptr;  // set for movable-keys commands
+  std::string_view group;         // COMMAND DOCS group: "string", "generic", "server", ...
+  std::string_view summary;       // our own one-line description
+  std::string_view since;         // Redis version that introduced it
+  std::string_view complexity;
+  std::span<const CommandSpec> subcommands{};  // for container commands
+};
+
+// Error texts shared by many commands (without the leading '-').
+namespace errors {
+inline constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kOutOfRange = "ERR index out of range";
+}  // namespace errors
+
+}  // namespace distcache::server

@@ -1,0 +1,45 @@
+#pragma once
+// Lookup over all CommandSpecs. Each command family file contributes its specs
+// through one function declared here, so adding a family is one line in
+// command_table.cpp.
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "server/command.h"
+
+namespace distcache::server {
+
+std::span<const CommandSpec> string_command_specs();   // commands/string_commands.cpp
+std::span<const CommandSpec> key_command_specs();      // commands/key_commands.cpp (incl. expiry)
+std::span<const CommandSpec> server_command_specs();   // commands/server_commands.cpp
+std::span<const CommandSpec> connection_command_specs();  // commands/connection_commands.cpp
+
+class CommandTable {
+ public:
+  static const CommandTable& instance();
+
+  // Case-insensitive lookup of a top-level command; nullptr if unknown.
+  const CommandSpec* find(std::string_view name) const;
+  // Subcommand of a container command (case-insensitive), nullptr if unknown.
+  static const CommandSpec* find_subcommand(const CommandSpec& parent, std::string_view sub);
+  const std::vector<const CommandSpec*>& all() const { return all_; }
+
+ private:
+  CommandTable();
+  std::vector<const CommandSpec*> all_;
+  // Open-addressing index by lower-cased name, built once at start-up.
+  std::vector<const CommandSpec*> index_;
+};
+
+// Whether argc satisfies the spec's arity.
+inline bool arity_ok(const CommandSpec& spec, size_t argc) {
+  return spec.arity >= 0 ? argc == static_cast<size_t>(spec.arity)
+                         : argc >= static_cast<size_t>(-spec.arity);
+}
+
+// Appends the argument indexes of the keys of this invocation.
+// Returns false when the arguments are malformed for key extraction.
+bool extract_keys(const CommandSpec& spec, const protocol::ArgList& args, std::vector<int>& out);
+
+}  // namespace distcache::server

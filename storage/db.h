@@ -1,0 +1,91 @@
+#pragma once
+// One database (SELECT index) of one shard: keys -> values, plus expiry times.
+// Single-threaded by design: only the owning shard thread ever touches it.
+//
+// Expired keys are invisible: every lookup checks the key's expiry against the
+// `now_ms` passed in and deletes the key lazily; active_expire() reclaims keys
+// that are never looked up again.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/value.h"
+
+namespace distcache::storage {
+
+class KeyTable;  // the hash table, see key_table.h
+
+inline constexpr int64_t kNoExpiry = -1;
+
+class Db {
+ public:
+  Db();
+  ~Db();
+  Db(Db&&) noexcept;
+  Db& operator=(Db&&) noexcept;
+
+  // Live value of `key`, or nullptr if absent or expired (an expired key is deleted).
+  Value* find(std::string_view key, int64_t now_ms);
+  // Like find() but never deletes (for read paths that must not mutate, e.g. a
+  // consistent snapshot); an expired key still reads as absent.
+  const Value* peek(std::string_view key, int64_t now_ms) const;
+
+  // Returns the live value for `key`, creating an empty string value if absent.
+  // `created` tells which happened. The TTL of an existing key is kept.
+  Value& find_or_create(std::string_view key, int64_t now_ms, bool& created);
+
+  // Inserts or overwrites. An existing TTL is removed unless keep_ttl.
+  Value& set(std::string_view key, Value&& v, bool keep_ttl = false);
+
+  // Deletes the key; true if it existed (expired keys count as absent).
+  bool erase(std::string_view key, int64_t now_ms);
+
+  // Absolute expiry in unix ms, or kNoExpiry. The key must be live.
+  int64_t expire_at(std::string_view key) const;
+  // Sets the absolute expiry of an existing key (no effect if absent).
+  void set_expire(std::string_view key, int64_t when_ms);
+  // Removes the TTL; true if there was one.
+  bool persist(std::string_view key);
+
+  size_t size() const;            // keys, including not-yet-reclaimed expired ones (as Redis's DBSIZE)
+  size_t expires_size() const;    // keys with a TTL
+
+  // Redis-style SCAN over this table: returns the next cursor (0 when done).
+  // Guarantees every key present for the whole scan is visited at least once,
+  // also when the table grows or shrinks between calls. Visits about `count`
+  // buckets' worth of keys. Expired keys are skipped (and may be reclaimed).
+  using KeyVisitor = std::function<void(std::string_view key, const Value& v)>;
+  uint64_t scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit);
+
+  // Visits every key (expired ones skipped). Must not modify the Db inside.
+  void for_each(int64_t now_ms, const KeyVisitor& visit) const;
+
+  // A uniformly-ish random live key, or nullopt when empty.
+  std::optional<std::string> random_key(int64_t now_ms);
+
+  // Deletes everything.
+  void clear();
+
+  // Active expiry: samples keys with a TTL and deletes expired ones, doing at
+  // most about `max_checks` probes. Returns keys deleted. Like Redis, callers
+  // repeat while a large fraction of samples was expired.
+  struct ExpireStats { size_t checked = 0; size_t expired = 0; };
+  ExpireStats active_expire(int64_t now_ms, size_t max_checks);
+
+  // Moves one step of any incremental rehash forward (called from idle time).
+  void rehash_step();
+
+  void swap(Db& other) noexcept;
+
+  // Approximate bytes used by keys, values and table overhead.
+  size_t memory_bytes() const;
+
+ private:
+  std::unique_ptr<KeyTable> table_;
+};
+
+}  // namespace distcache::storage
