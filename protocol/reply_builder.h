@@ -19,7 +19,7 @@ class ReplyBuilder {
   void set_buffer(std::string* out) { out_ = out; }
 
   void ok() { out_->append("+OK\r\n"); }
-  void simple(std::string_view s);             // +s
+  void simple(std::string_view s);             // +s (CR/LF in s become spaces, as Redis sends them)
   // `msg` is the whole error text without '-', e.g. "ERR syntax error" or
   // "WRONGTYPE Operation ...". Newlines in msg are replaced by spaces (as Redis).
   void error(std::string_view msg);
@@ -40,6 +40,8 @@ class ReplyBuilder {
 
   // Arrays whose length is known only after the elements are written.
   // begin_deferred() reserves the header; end_deferred(token, n) writes it.
+  // The token is the buffer position; the header is inserted there, so end
+  // deferred headers innermost first (reverse order of begin), as nesting does.
   size_t begin_deferred();
   void end_deferred_array(size_t token, size_t n);
   void end_deferred_map(size_t token, size_t pairs);
@@ -51,6 +53,8 @@ class ReplyBuilder {
 };
 
 // "%.17g" as Redis 7.0 formats doubles in replies ("inf", "-inf", "nan").
+// Writes no terminator; returns the length, or 0 if cap is too small (at most
+// 24 characters are needed: pass a buffer of 32 or more).
 size_t format_double(double d, char* buf, size_t cap);
 
 }  // namespace distcache::protocol

@@ -16,7 +16,9 @@ namespace distcache::protocol {
 
 struct ParserLimits {
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;  // config proto-max-bulk-len
-  int64_t max_multibulk_len = 1024LL * 1024 * 1024;   // Redis's fixed bound on *<n>
+  // Redis 7.0's fixed bound on *<n> is INT_MAX (checked against redis-server 7.0.15:
+  // *2147483647 is accepted and waits for arguments, *2147483648 is "invalid multibulk length").
+  int64_t max_multibulk_len = 2147483647LL;
   size_t max_inline_len = 64 * 1024;                  // PROTO_INLINE_MAX_SIZE
   // Redis 7.0 limits clients that have not authenticated (when a password is set).
   bool unauthenticated = false;                       // then *<n> <= 10 and $<n> <= 16384
@@ -33,6 +35,16 @@ class RespParser {
   // Parses from `input`. Sets `consumed` to the number of bytes of `input` used
   // (always <= input.size()). On kCommand, `args` holds the command (cleared first).
   // On kNeedMore, all of `input` that could be used has been consumed.
+  //
+  // Pass the same ArgList on every call until kCommand: a command split over
+  // several calls is accumulated in it. At most one command is returned per
+  // call; call again with input.substr(consumed) for pipelined commands.
+  // kCommand with zero args means "skip, send no reply" (an empty inline line,
+  // or *0 / *-1 / any *<n> with n <= 0, exactly as redis-server skips them).
+  // Protocol limits are checked as redis-server checks them: a line (header or
+  // inline) is "too big" only when more than max_inline_len bytes are buffered
+  // without its terminator at the time of a call.
+  // After kError every call returns kError (consumed 0) until reset().
   Status parse(std::string_view input, size_t& consumed, ArgList& args);
 
   // Message without the leading '-', e.g. "ERR Protocol error: invalid bulk length".
@@ -46,14 +58,22 @@ class RespParser {
   void reset();
 
  private:
-  enum class State { kStart, kMultibulkCount, kBulkHeader, kBulkBody, kInline };
+  enum class State { kStart, kMultibulkCount, kBulkHeader, kBulkBody, kInline, kError };
+  enum class LineResult { kNeedMore, kDone, kTooBig };
+  // Feeds input[pos..] to the current header/inline line (see resp_parser.cpp).
+  LineResult feed_line(std::string_view input, size_t& pos, bool header, std::string_view& line);
+  void start_line();
+  Status fail(std::string msg, size_t pos, size_t& consumed);
   State state_ = State::kStart;
   ParserLimits limits_;
   std::string error_;
   std::string line_;          // partial header/inline line carried across calls
   int64_t args_expected_ = 0; // from *<n>
   int64_t bulk_remaining_ = 0;// bytes (incl. trailing CRLF) left in the current bulk
-  // Implementation may add private members.
+  int64_t bulk_len_ = 0;       // declared length of the current bulk
+  size_t line_len_ = 0;        // bytes of the current line seen so far (line_ may hold fewer: headers are capped)
+  bool line_cr_ = false;       // header line: its '\r' was seen, the byte after it is still to skip
+  bool line_stuck_ = false;    // a NUL came before the terminator: Redis's strchr() never finds it
   friend struct RespParserTestAccess;
 };
 

@@ -12,7 +12,9 @@ namespace distcache::server {
 
 std::span<const CommandSpec> string_command_specs();   // commands/string_commands.cpp
 std::span<const CommandSpec> key_command_specs();      // commands/key_commands.cpp (incl. expiry)
-std::span<const CommandSpec> server_command_specs();   // commands/server_commands.cpp
+std::span<const CommandSpec> keyspace_command_specs();  // commands/keyspace_commands.cpp
+std::span<const CommandSpec> server_command_specs();    // commands/server_commands.cpp
+std::span<const CommandSpec> introspection_command_specs();  // commands/command_command.cpp, info_command.cpp
 std::span<const CommandSpec> connection_command_specs();  // commands/connection_commands.cpp
 
 class CommandTable {

@@ -1,10 +1,19 @@
 #pragma once
 // A byte string that stores short contents inline (no heap allocation) and
-// longer ones in one heap block. Used for keys and string values, where most
-// contents are short: a key and a small value cost no allocation of their own.
+// longer ones in one heap block. Used for string values, where most contents
+// are short: a small value costs no allocation of its own.
 //
-// Layout contract (sizeof == 16 bytes): up to kInlineCapacity bytes are kept
-// inline; otherwise a pointer to a heap block holding size, capacity and data.
+// Layout (sizeof == 24 bytes): up to kInlineCapacity (23) bytes are kept inline,
+// with the last byte holding the inline length; otherwise the object holds a
+// pointer to a heap block of data plus the size and capacity.
+//
+// Why 24 and not 16 bytes: a 16-byte string value (the common small-value case)
+// then lives inside the key's node instead of in a separate heap block of its
+// own (glibc: a 32-byte chunk). A table node {next, 16-byte key, 32-byte Value}
+// is 56 bytes, which glibc serves from the same 64-byte chunk class as a 48-byte
+// node, so the extra 8 bytes cost nothing per key and save 32 bytes per key
+// whose value is 16..23 bytes long. Keys inside the table use the immutable
+// 16-byte KeyString (storage/key_string.h) instead.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -13,7 +22,7 @@ namespace distcache::storage {
 
 class CompactString {
  public:
-  static constexpr size_t kInlineCapacity = 15;
+  static constexpr size_t kInlineCapacity = 23;
 
   CompactString() noexcept;
   explicit CompactString(std::string_view s);
@@ -40,10 +49,23 @@ class CompactString {
   bool operator==(std::string_view s) const noexcept { return view() == s; }
 
  private:
-  // Implementation detail; see compact_string.cpp.
-  alignas(8) unsigned char bytes_[16];
+  // Inline: bytes_[0..23) data, bytes_[23] = length (0..23).
+  // Heap:   bytes_[0..8) data pointer, [8..16) size, [16..23) capacity (56
+  //         bits), bytes_[23] = kHeapTag. See compact_string.cpp.
+  static constexpr unsigned char kHeapTag = 0xFF;
+  bool is_heap() const noexcept { return bytes_[23] == kHeapTag; }
+  char* heap_ptr() const noexcept;
+  size_t heap_size() const noexcept;
+  size_t heap_capacity() const noexcept;
+  void set_heap(char* p, size_t size, size_t cap) noexcept;
+  void set_heap_size(size_t size) noexcept;
+  void set_inline_size(size_t n) noexcept { bytes_[23] = static_cast<unsigned char>(n); }
+  void grow_to(size_t min_cap, bool exact);  // keeps contents
+  size_t capacity() const noexcept;
+
+  alignas(8) unsigned char bytes_[24];
 };
 
-static_assert(sizeof(CompactString) == 16);
+static_assert(sizeof(CompactString) == 24);
 
 }  // namespace distcache::storage

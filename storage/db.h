@@ -38,7 +38,11 @@ class Db {
   // `created` tells which happened. The TTL of an existing key is kept.
   Value& find_or_create(std::string_view key, int64_t now_ms, bool& created);
 
-  // Inserts or overwrites. An existing TTL is removed unless keep_ttl.
+  // Inserts or overwrites. An existing TTL is removed unless keep_ttl. set()
+  // has no clock: with keep_ttl, look the key up with find() first so that an
+  // already-expired key is reclaimed instead of lending its old TTL.
+  // Value pointers/references stay valid until their key is erased or
+  // overwritten by set() (rehashing never moves a key).
   Value& set(std::string_view key, Value&& v, bool keep_ttl = false);
 
   // Deletes the key; true if it existed (expired keys count as absent).
@@ -64,7 +68,10 @@ class Db {
   // Visits every key (expired ones skipped). Must not modify the Db inside.
   void for_each(int64_t now_ms, const KeyVisitor& visit) const;
 
-  // A uniformly-ish random live key, or nullopt when empty.
+  // A uniformly random live key, or nullopt when empty. Expired keys drawn are
+  // deleted and another is drawn; after 100 expired draws in one call it gives
+  // up and returns nullopt (the keyspace is then essentially all expired keys,
+  // and each call reclaims 100 of them) -- Redis also bounds this loop.
   std::optional<std::string> random_key(int64_t now_ms);
 
   // Deletes everything.
@@ -81,11 +88,17 @@ class Db {
 
   void swap(Db& other) noexcept;
 
-  // Approximate bytes used by keys, values and table overhead.
+  // Approximate bytes used by keys, values and table overhead. O(n): walks
+  // every key (for MEMORY/DEBUG-style introspection, not for INFO's hot path).
   size_t memory_bytes() const;
+
+  // Keys this Db deleted because they had expired (lazily or actively), since
+  // it was created: Redis's INFO `expired_keys` is the sum over databases.
+  uint64_t expired_keys() const { return expired_keys_; }
 
  private:
   std::unique_ptr<KeyTable> table_;
+  uint64_t expired_keys_ = 0;
 };
 
 }  // namespace distcache::storage

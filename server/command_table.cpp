@@ -1,0 +1,77 @@
+#include "server/command_table.h"
+
+#include <cctype>
+#include <string>
+
+namespace distcache::server {
+namespace {
+
+char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+
+bool equals_nocase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != b[i]) return false;  // b (table names) is already lower case
+  return true;
+}
+
+uint64_t hash_nocase(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(lower(c));
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+const CommandTable& CommandTable::instance() {
+  static const CommandTable table;
+  return table;
+}
+
+CommandTable::CommandTable() {
+  for (auto family : {string_command_specs(), key_command_specs(), keyspace_command_specs(),
+                      server_command_specs(), introspection_command_specs(), connection_command_specs()})
+    for (const CommandSpec& spec : family) all_.push_back(&spec);
+  // Open addressing at load <= 1/4 keeps lookups to about one probe.
+  size_t capacity = 16;
+  while (capacity < all_.size() * 4) capacity *= 2;
+  index_.assign(capacity, nullptr);
+  for (const CommandSpec* spec : all_) {
+    size_t slot = hash_nocase(spec->name) & (capacity - 1);
+    while (index_[slot]) slot = (slot + 1) & (capacity - 1);
+    index_[slot] = spec;
+  }
+}
+
+const CommandSpec* CommandTable::find(std::string_view name) const {
+  if (name.empty() || name.size() > 64) return nullptr;
+  const size_t mask = index_.size() - 1;
+  for (size_t slot = hash_nocase(name) & mask; index_[slot]; slot = (slot + 1) & mask)
+    if (equals_nocase(name, index_[slot]->name)) return index_[slot];
+  return nullptr;
+}
+
+const CommandSpec* CommandTable::find_subcommand(const CommandSpec& parent, std::string_view sub) {
+  for (const CommandSpec& spec : parent.subcommands) {
+    std::string_view full = spec.name;  // "parent|sub"
+    size_t bar = full.find('|');
+    if (bar != std::string_view::npos && equals_nocase(sub, full.substr(bar + 1))) return &spec;
+  }
+  return nullptr;
+}
+
+bool extract_keys(const CommandSpec& spec, const protocol::ArgList& args, std::vector<int>& out) {
+  if (spec.find_keys) return spec.find_keys(args, out);
+  if (spec.first_key <= 0) return true;
+  const int argc = static_cast<int>(args.size());
+  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  if (last >= argc) last = argc - 1;
+  const int step = spec.key_step > 0 ? spec.key_step : 1;
+  for (int i = spec.first_key; i <= last; i += step) out.push_back(i);
+  return true;
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,40 @@
+#pragma once
+// Small argument helpers shared by command handlers.
+#include <cctype>
+#include <cstdint>
+#include <string_view>
+
+#include "storage/numbers.h"
+
+namespace distcache::server {
+
+// Redis matches option words as C strings (strcasecmp): an argument counts
+// only up to its first NUL byte.
+inline std::string_view c_string_prefix(std::string_view arg) {
+  size_t nul = arg.find('\0');
+  return nul == std::string_view::npos ? arg : arg.substr(0, nul);
+}
+
+// Case-insensitive match of an option argument against `word` (lower case).
+inline bool is_option(std::string_view arg, std::string_view word) {
+  arg = c_string_prefix(arg);
+  if (arg.size() != word.size()) return false;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    char c = arg[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != word[i]) return false;
+  }
+  return true;
+}
+
+// Strict signed 64-bit integer, as Redis's string2ll accepts it.
+using storage::parse_int64;
+
+// Client names may not contain spaces, newlines or other special characters (CLIENT SETNAME rules).
+inline bool valid_client_name(std::string_view name) {
+  for (unsigned char c : name)
+    if (c < '!' || c > '~') return false;
+  return true;
+}
+
+}  // namespace distcache::server

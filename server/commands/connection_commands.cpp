@@ -1,0 +1,401 @@
+// Commands about the client's own connection: PING, ECHO, SELECT, HELLO, CLIENT ...
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "server/command_table.h"
+#include "server/commands/arg_util.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/connection_context.h"
+#include "server/server.h"
+#include "server/shard_thread.h"
+#include "server/version.h"
+
+namespace distcache::server {
+namespace {
+
+void ping(ConnectionContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ctx.reply.error("ERR wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (ctx.args.size() == 2)
+    ctx.reply.bulk(ctx.args[1]);
+  else
+    ctx.reply.simple("PONG");
+}
+
+void echo(ConnectionContext& ctx) { ctx.reply.bulk(ctx.args[1]); }
+
+void quit(ConnectionContext& ctx) {
+  ctx.reply.ok();
+  ctx.session.close_after_reply = true;
+}
+
+void select(ConnectionContext& ctx) {
+  int64_t index;
+  if (!parse_int64(ctx.args[1], index) || index < INT32_MIN || index > INT32_MAX) {
+    ctx.reply.error(errors::kNotInteger);
+    return;
+  }
+  if (index < 0 || index >= ctx.server.config().databases) {
+    ctx.reply.error("ERR DB index is out of range");
+    return;
+  }
+  ctx.session.db = static_cast<int>(index);
+  ctx.reply.ok();
+}
+
+bool check_password(ConnectionContext& ctx, std::string_view user, std::string_view password) {
+  const std::string& required = ctx.server.config().requirepass;
+  if (required.empty()) return false;  // no password configured: AUTH is an error
+  return user == "default" && password == required;
+}
+
+void auth(ConnectionContext& ctx) {
+  if (ctx.args.size() > 3) {
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  const bool with_user = ctx.args.size() == 3;
+  if (!with_user && ctx.server.config().requirepass.empty()) {
+    ctx.reply.error(
+        "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
+        "configuration is correct?");
+    return;
+  }
+  std::string_view user = with_user ? ctx.args[1] : std::string_view("default");
+  std::string_view pass = ctx.args[with_user ? 2 : 1];
+  if (check_password(ctx, user, pass) ||
+      (ctx.server.config().requirepass.empty() && user == "default")) {
+    ctx.session.authenticated = true;
+    ctx.session.user = std::string(user);
+    ctx.reply.ok();
+    return;
+  }
+  ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+void hello(ConnectionContext& ctx) {
+  const auto& args = ctx.args;
+  int version = ctx.session.resp;
+  size_t i = 1;
+  if (args.size() >= 2) {
+    int64_t v;
+    if (!parse_int64(args[1], v)) {
+      ctx.reply.error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (v < 2 || v > 3) {
+      ctx.reply.error("NOPROTO unsupported protocol version");
+      return;
+    }
+    version = static_cast<int>(v);
+    i = 2;
+  }
+  std::string_view auth_user, auth_pass, setname;
+  bool has_auth = false, has_setname = false;
+  for (; i < args.size(); ++i) {
+    bool more = i + 1 < args.size();
+    if (is_option(args[i], "auth") && i + 2 < args.size()) {
+      auth_user = args[i + 1];
+      auth_pass = args[i + 2];
+      has_auth = true;
+      i += 2;
+    } else if (is_option(args[i], "setname") && more) {
+      setname = args[i + 1];
+      has_setname = true;
+      ++i;
+    } else {
+      ctx.reply.error(fmt::format("ERR Syntax error in HELLO option '{}'", args[i]));
+      return;
+    }
+  }
+  if (has_auth) {
+    bool ok = check_password(ctx, auth_user, auth_pass) ||
+              (ctx.server.config().requirepass.empty() && auth_user == "default");
+    if (!ok) {
+      ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
+      return;
+    }
+    ctx.session.authenticated = true;
+    ctx.session.user = std::string(auth_user);
+  }
+  if (!ctx.session.authenticated) {
+    ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+                    "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+                    "RESP protocol version at the same time");
+    return;
+  }
+  if (has_setname) {
+    if (!valid_client_name(setname)) {
+      ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    ctx.session.name = std::string(setname);
+  }
+  ctx.session.resp = version;
+  ctx.reply.set_resp(version);
+  ctx.reply.map(7);
+  ctx.reply.bulk("server");
+  ctx.reply.bulk("redis");
+  ctx.reply.bulk("version");
+  ctx.reply.bulk(kRedisCompatVersion);
+  ctx.reply.bulk("proto");
+  ctx.reply.integer(version);
+  ctx.reply.bulk("id");
+  ctx.reply.integer(static_cast<int64_t>(ctx.session.id));
+  ctx.reply.bulk("mode");
+  ctx.reply.bulk(ctx.server.config().cluster_enabled ? "cluster" : "standalone");
+  ctx.reply.bulk("role");
+  ctx.reply.bulk("master");
+  ctx.reply.bulk("modules");
+  ctx.reply.array(0);
+}
+
+void reset(ConnectionContext& ctx) {
+  ctx.session.db = 0;
+  ctx.session.resp = 2;
+  ctx.reply.set_resp(2);
+  ctx.session.name.clear();
+  ctx.session.authenticated = ctx.server.config().requirepass.empty();
+  ctx.session.user = "default";
+  ctx.reply.simple("RESET");
+}
+
+// --- CLIENT
+
+void client_id(ConnectionContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.session.id)); }
+
+void client_setname(ConnectionContext& ctx) {
+  if (!valid_client_name(ctx.args[2])) {
+    ctx.reply.error("ERR Client names cannot contain spaces, newlines or special characters.");
+    return;
+  }
+  ctx.session.name = std::string(ctx.args[2]);
+  ctx.reply.ok();
+}
+
+void client_getname(ConnectionContext& ctx) {
+  if (ctx.session.name.empty())
+    ctx.reply.null_bulk();
+  else
+    ctx.reply.bulk(ctx.session.name);
+}
+
+void client_info(ConnectionContext& ctx) {
+  ctx.reply.verbatim(ctx.connection().client_info(ctx.now_ms) + "\n");
+}
+
+void client_list(ConnectionContext& ctx) {
+  // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]
+  std::vector<uint64_t> ids;
+  bool only_none = false;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    if (is_option(ctx.args[i], "type") && i + 1 < ctx.args.size()) {
+      std::string_view t = ctx.args[++i];
+      if (is_option(t, "normal")) continue;
+      if (is_option(t, "master") || is_option(t, "replica") || is_option(t, "slave") ||
+          is_option(t, "pubsub")) {
+        only_none = true;
+        continue;
+      }
+      ctx.reply.error(fmt::format("ERR Unknown client type '{}'", t));
+      return;
+    }
+    if (is_option(ctx.args[i], "id") && i + 1 < ctx.args.size()) {
+      for (++i; i < ctx.args.size(); ++i) {
+        int64_t id;
+        if (!parse_int64(ctx.args[i], id) || id <= 0) {
+          ctx.reply.error("ERR Invalid client ID");
+          return;
+        }
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+      break;
+    }
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  auto lines = std::make_shared<std::vector<std::string>>(ctx.server.shard_count());
+  int64_t now = ctx.now_ms;
+  auto& reply = ctx.reply;
+  ctx.for_each_shard(
+      [lines, ids, only_none, now](ShardThread& shard) {
+        if (only_none) return;
+        std::string& out = (*lines)[shard.index()];
+        for (auto& c : shard.connections()) {
+          if (!ids.empty() && std::find(ids.begin(), ids.end(), c->session().id) == ids.end()) continue;
+          out += c->client_info(now);
+          out += '\n';
+        }
+      },
+      [lines, &reply] {
+        std::string all;
+        for (auto& l : *lines) all += l;
+        reply.verbatim(all);
+      });
+}
+
+void client_kill(ConnectionContext& ctx) {
+  // CLIENT KILL ip:port | CLIENT KILL ID id | ADDR ip:port | LADDR ip:port | SKIPME yes/no
+  std::string addr, laddr;
+  uint64_t id = 0;
+  bool skipme = true;
+  const bool old_form = ctx.args.size() == 3;
+  if (old_form) {
+    addr = std::string(ctx.args[2]);
+  } else {
+    if ((ctx.args.size() - 2) % 2 != 0) {
+      ctx.reply.error(errors::kSyntax);
+      return;
+    }
+    for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+      std::string_view opt = ctx.args[i], val = ctx.args[i + 1];
+      if (is_option(opt, "id")) {
+        int64_t v;
+        if (!parse_int64(val, v) || v <= 0) {
+          ctx.reply.error("ERR client-id should be greater than 0");
+          return;
+        }
+        id = static_cast<uint64_t>(v);
+      } else if (is_option(opt, "addr")) {
+        addr = std::string(val);
+      } else if (is_option(opt, "laddr")) {
+        laddr = std::string(val);
+      } else if (is_option(opt, "skipme")) {
+        if (is_option(val, "yes"))
+          skipme = true;
+        else if (is_option(val, "no"))
+          skipme = false;
+        else {
+          ctx.reply.error(errors::kSyntax);
+          return;
+        }
+      } else if (is_option(opt, "type") || is_option(opt, "user")) {
+        // Only normal clients of the default user exist so far: TYPE normal / USER default match all.
+      } else {
+        ctx.reply.error(errors::kSyntax);
+        return;
+      }
+    }
+  }
+  auto killed = std::make_shared<std::atomic<int64_t>>(0);
+  uint64_t self_id = ctx.session.id;
+  auto& reply = ctx.reply;
+  ctx.for_each_shard(
+      [=](ShardThread& shard) {
+        for (auto& c : shard.connections()) {
+          const ClientSession& s = c->session();
+          if (id && s.id != id) continue;
+          if (!addr.empty() && s.peer != addr) continue;
+          if (!laddr.empty() && s.local != laddr) continue;
+          if (s.id == self_id) {
+            if (skipme && !old_form) continue;
+            c->session().close_after_reply = true;  // our own reply is still sent first
+          } else {
+            c->close();
+          }
+          killed->fetch_add(1);
+        }
+      },
+      [killed, &reply, old_form] {
+        if (old_form) {
+          if (*killed == 0)
+            reply.error("ERR No such client");
+          else
+            reply.ok();
+        } else {
+          reply.integer(*killed);
+        }
+      });
+}
+
+void client_help(ConnectionContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
+      "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> ...]",
+      "    Return information about client connections.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.array(std::size(kLines));
+  for (auto l : kLines) ctx.reply.simple(l);
+}
+
+constexpr uint64_t kConnAcl = kAclSlow | kAclConnection;
+
+const CommandSpec kClientSubcommands[] = {
+    {.name = "client|id", .arity = 2, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_id, .group = "connection", .summary = "Returns the unique ID of this connection.",
+     .since = "5.0.0", .complexity = "O(1)"},
+    {.name = "client|setname", .arity = 3, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_setname, .group = "connection", .summary = "Names this connection.",
+     .since = "2.6.9", .complexity = "O(1)"},
+    {.name = "client|getname", .arity = 2, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_getname, .group = "connection", .summary = "Returns the name of this connection.",
+     .since = "2.6.9", .complexity = "O(1)"},
+    {.name = "client|info", .arity = 2, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_info, .group = "connection", .summary = "Describes this connection.",
+     .since = "6.2.0", .complexity = "O(1)"},
+    {.name = "client|list", .arity = -2, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_list, .group = "connection",
+     .summary = "Lists the open connections.", .since = "2.4.0", .complexity = "O(N) where N is the number of clients"},
+    {.name = "client|kill", .arity = -3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_kill, .group = "connection",
+     .summary = "Closes connections picked by address, id or other filters.", .since = "2.4.0",
+     .complexity = "O(N) where N is the number of client connections"},
+    {.name = "client|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_help, .group = "connection", .summary = "Lists the CLIENT subcommands.",
+     .since = "5.0.0", .complexity = "O(1)"},
+};
+
+const CommandSpec kConnectionCommands[] = {
+    {.name = "ping", .arity = -1, .flags = kCmdFast, .acl = kAclFast | kAclConnection, .connection = ping,
+     .group = "connection", .summary = "Checks that the server answers; replies PONG or echoes the argument.",
+     .since = "1.0.0", .complexity = "O(1)"},
+    {.name = "echo", .arity = 2, .flags = kCmdFast, .acl = kAclFast | kAclConnection, .connection = echo,
+     .group = "connection", .summary = "Replies with the given string.", .since = "1.0.0", .complexity = "O(1)"},
+    {.name = "quit", .arity = -1,
+     .flags = kCmdAllowBusy | kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth,
+     .acl = kAclFast | kAclConnection, .connection = quit, .group = "connection",
+     .summary = "Closes the connection after replying OK.", .since = "1.0.0", .complexity = "O(1)"},
+    {.name = "reset", .arity = 1, .flags = kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth,
+     .acl = kAclFast | kAclConnection, .connection = reset, .group = "connection",
+     .summary = "Returns the connection to its initial state.", .since = "6.2.0", .complexity = "O(1)"},
+    {.name = "select", .arity = 2, .flags = kCmdLoading | kCmdStale | kCmdFast, .acl = kAclFast | kAclConnection,
+     .connection = select, .group = "connection", .summary = "Changes the selected database.",
+     .since = "1.0.0", .complexity = "O(1)"},
+    {.name = "auth", .arity = -2,
+     .flags = kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclFast | kAclConnection, .connection = auth, .group = "connection",
+     .summary = "Authenticates the connection.", .since = "1.0.0",
+     .complexity = "O(N) where N is the number of passwords defined for the user"},
+    {.name = "hello", .arity = -1,
+     .flags = kCmdNoscript | kCmdLoading | kCmdStale | kCmdFast | kCmdNoAuth | kCmdAllowBusy,
+     .acl = kAclFast | kAclConnection, .connection = hello, .group = "connection",
+     .summary = "Handshake: picks RESP2 or RESP3, optionally authenticates and names the connection.",
+     .since = "6.0.0", .complexity = "O(1)"},
+    {.name = "client", .arity = -2, .flags = 0, .acl = kAclSlow, .group = "connection",
+     .summary = "A container for client connection commands.", .since = "2.4.0",
+     .complexity = "Depends on subcommand.", .subcommands = kClientSubcommands},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> connection_command_specs() { return kConnectionCommands; }
+
+}  // namespace distcache::server

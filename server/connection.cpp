@@ -1,0 +1,186 @@
+#include "server/connection.h"
+
+#include <boost/asio.hpp>
+
+#include "server/dispatcher.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/shard_thread.h"
+
+namespace distcache::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct Connection::Socket {
+  explicit Socket(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  static constexpr size_t kReadChunk = 16 * 1024;
+  char read_buffer[kReadChunk];
+};
+
+namespace {
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port());
+}
+}  // namespace
+
+// Used by the listener, which owns the accepted Asio socket.
+std::shared_ptr<Connection> make_connection(ShardThread& thread, tcp::socket s) {
+  return std::make_shared<Connection>(thread, std::make_unique<Connection::Socket>(std::move(s)));
+}
+
+Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
+    : thread_(thread), server_(thread.server()), socket_(std::move(socket)), reply_(&out_, 2) {
+  session_.id = server_.next_client_id();
+  session_.created_ms = unix_time_ms();
+  session_.last_interaction_ms = session_.created_ms;
+  boost::system::error_code ec;
+  socket_->socket.set_option(tcp::no_delay(true), ec);
+  auto remote = socket_->socket.remote_endpoint(ec);
+  if (!ec) session_.peer = endpoint_text(remote);
+  auto local = socket_->socket.local_endpoint(ec);
+  if (!ec) session_.local = endpoint_text(local);
+  session_.fd = socket_->socket.native_handle();
+  session_.authenticated = server_.config().requirepass.empty();
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  server_.stats().connections_received.fetch_add(1, std::memory_order_relaxed);
+  server_.stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
+  parser_.limits().proto_max_bulk_len = server_.config().proto_max_bulk_len.load(std::memory_order_relaxed);
+  read_more();
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_->socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket_->socket.close(ec);
+  server_.stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
+  thread_.remove_connection(this);
+}
+
+void Connection::read_more() {
+  if (reading_ || closed_ || suspended_) return;
+  reading_ = true;
+  socket_->socket.async_read_some(
+      asio::buffer(socket_->read_buffer, Socket::kReadChunk),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->reading_ = false;
+        if (ec) {
+          self->close();
+          return;
+        }
+        self->on_read(n);
+      });
+}
+
+void Connection::on_read(size_t bytes) {
+  if (closed_) return;
+  server_.stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  session_.last_interaction_ms = unix_time_ms();
+  size_t used = process(socket_->read_buffer, bytes);
+  if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
+  flush();
+  read_more();
+}
+
+size_t Connection::process(const char* data, size_t len) {
+  size_t pos = 0;
+  while (!suspended_ && !closed_ && !session_.close_after_reply) {
+    size_t consumed = 0;
+    auto status = parser_.parse(std::string_view(data + pos, len - pos), consumed, args_);
+    pos += consumed;
+    command_bytes_ += consumed;
+    if (status == protocol::RespParser::Status::kError) {
+      fail_protocol(parser_.error());
+      return len;
+    }
+    if (status == protocol::RespParser::Status::kNeedMore) {
+      auto limit = static_cast<size_t>(server_.config().client_query_buffer_limit.load(std::memory_order_relaxed));
+      if (command_bytes_ > limit) {
+        log(LogLevel::kWarning, "Closing client that reached max query buffer length: id={} addr={}",
+            session_.id, session_.peer);
+        close();
+      }
+      return len;
+    }
+    command_bytes_ = 0;
+    if (args_.empty()) continue;  // empty inline line or *0
+    dispatch_command(*this, args_);
+    if (pos == len) break;
+  }
+  return pos;
+}
+
+void Connection::fail_protocol(const std::string& message) {
+  reply_.error(message);
+  log(LogLevel::kVerbose, "Protocol error ({}) from client: id={} addr={}", message, session_.id, session_.peer);
+  session_.close_after_reply = true;
+}
+
+std::function<void()> Connection::suspend() {
+  suspended_ = true;
+  return [self = shared_from_this()] { self->resume(); };
+}
+
+void Connection::resume() {
+  suspended_ = false;
+  if (closed_) return;
+  if (!pending_input_.empty()) {
+    std::string input;
+    input.swap(pending_input_);
+    size_t used = process(input.data(), input.size());
+    if (used < input.size()) pending_input_.append(input, used, std::string::npos);
+  }
+  flush();
+  read_more();
+}
+
+void Connection::flush() {
+  if (closed_ || write_in_progress_) return;
+  if (out_.empty()) {
+    if (session_.close_after_reply && !suspended_) close();
+    return;
+  }
+  writing_.swap(out_);
+  out_.clear();
+  write_in_progress_ = true;
+  server_.stats().net_output_bytes.fetch_add(writing_.size(), std::memory_order_relaxed);
+  asio::async_write(socket_->socket, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->write_in_progress_ = false;
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->on_written();
+                    });
+}
+
+void Connection::on_written() {
+  // Keep a modest buffer for reuse; drop one that a huge reply inflated.
+  if (writing_.capacity() > 1024 * 1024) std::string().swap(writing_);
+  writing_.clear();
+  flush();
+}
+
+std::string Connection::client_info(int64_t now_ms) const {
+  auto age = (now_ms - session_.created_ms) / 1000;
+  auto idle = (now_ms - session_.last_interaction_ms) / 1000;
+  std::string flags = "N";
+  return fmt::format(
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem=0 events=r "
+      "cmd={} user={} redir=-1 resp={}",
+      session_.id, session_.peer, session_.local, session_.fd, session_.name, age, idle, flags, session_.db,
+      pending_input_.size(), Socket::kReadChunk, out_.size(), session_.last_command, session_.user,
+      session_.resp);
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,75 @@
+#pragma once
+// One client connection: reads bytes, parses commands, dispatches them in
+// order, and writes replies. Lives on one ShardThread. A command that must run
+// elsewhere suspends the connection until its reply is back, so replies always
+// leave in request order.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "protocol/arg_list.h"
+#include "protocol/reply_builder.h"
+#include "protocol/resp_parser.h"
+#include "server/client_session.h"
+
+namespace distcache::server {
+
+class ShardThread;
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  struct Socket;  // wraps the Asio socket; defined in connection.cpp
+  Connection(ShardThread& thread, std::unique_ptr<Socket> socket);
+  ~Connection();
+
+  void start();
+  // Closes the socket now (pending output is dropped).
+  void close();
+  bool closed() const { return closed_; }
+
+  ShardThread& thread() { return thread_; }
+  ClientSession& session() { return session_; }
+  const ClientSession& session() const { return session_; }
+  protocol::ReplyBuilder& reply() { return reply_; }
+  const protocol::ArgList& args() const { return args_; }
+
+  // Stops command processing until the returned function runs (on this thread).
+  std::function<void()> suspend();
+  // A reply buffer for work executed on another thread while suspended.
+  std::string& remote_reply() { return remote_reply_; }
+
+  // One line of CLIENT LIST for this connection.
+  std::string client_info(int64_t now_ms) const;
+
+ private:
+  void read_more();
+  void on_read(size_t bytes);
+  // Parses and runs commands from `data`; returns bytes consumed (less than
+  // data.size() only when a command suspended the connection).
+  size_t process(const char* data, size_t len);
+  void resume();
+  void flush();
+  void on_written();
+  void fail_protocol(const std::string& message);
+
+  ShardThread& thread_;
+  Server& server_;
+  std::unique_ptr<Socket> socket_;
+  protocol::RespParser parser_;
+  protocol::ArgList args_;
+  std::string out_;           // replies not yet handed to the socket
+  std::string writing_;       // replies being written
+  std::string pending_input_; // input left unparsed while suspended
+  std::string remote_reply_;
+  protocol::ReplyBuilder reply_;
+  ClientSession session_;
+  size_t command_bytes_ = 0;  // bytes of the command being parsed (query buffer limit)
+  bool suspended_ = false;
+  bool reading_ = false;
+  bool write_in_progress_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace distcache::server

@@ -1,0 +1,49 @@
+#include "server/connection_context.h"
+
+#include <atomic>
+
+#include "server/connection.h"
+#include "server/server.h"
+#include "server/shard_thread.h"
+
+namespace distcache::server {
+
+std::function<void()> ConnectionContext::suspend() { return connection_.suspend(); }
+
+void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then) {
+  struct FanOut {
+    std::atomic<unsigned> remaining;
+    std::function<void(ShardThread&)> on_shard;
+    std::function<void()> then;
+    std::function<void()> resume;
+  };
+  auto state = std::make_shared<FanOut>();
+  state->remaining = server.shard_count();
+  state->on_shard = std::move(on_shard);
+  state->then = std::move(then);
+  state->resume = suspend();
+  ShardThread* home = &thread;
+  for (unsigned i = 0; i < server.shard_count(); ++i) {
+    ShardThread& shard = server.shard(i);
+    auto work = [state, &shard, home] {
+      state->on_shard(shard);
+      if (state->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        auto finish = [state] {
+          state->then();
+          auto resume = std::move(state->resume);  // release the connection on its own thread
+          resume();
+        };
+        if (&shard == home)
+          finish();
+        else
+          home->post(std::move(finish));
+      }
+    };
+    if (&shard == home)
+      work();
+    else
+      shard.post(std::move(work));
+  }
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,52 @@
+#pragma once
+// What a connection-level command handler (PING, CONFIG, DBSIZE, SCAN...) gets.
+// It runs on the client's thread. A handler that needs other shards calls
+// suspend(): the connection then processes nothing else until the returned
+// completion is invoked on the client's thread, after the reply was written.
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "protocol/arg_list.h"
+#include "protocol/reply_builder.h"
+#include "server/client_session.h"
+
+namespace distcache::server {
+
+struct CommandSpec;
+class Server;
+class ShardThread;
+class Connection;
+
+class ConnectionContext {
+ public:
+  ConnectionContext(const protocol::ArgList& args, protocol::ReplyBuilder& reply, ClientSession& session,
+                    Server& server, ShardThread& thread, const CommandSpec& spec, int64_t now_ms,
+                    Connection& connection)
+      : args(args), reply(reply), session(session), server(server), thread(thread), spec(spec),
+        now_ms(now_ms), connection_(connection) {}
+
+  const protocol::ArgList& args;
+  protocol::ReplyBuilder& reply;
+  ClientSession& session;
+  Server& server;
+  ShardThread& thread;  // the client's thread
+  const CommandSpec& spec;
+  int64_t now_ms;
+
+  // Makes the command asynchronous; call the returned function on the
+  // client's thread once the reply has been written to `reply`.
+  std::function<void()> suspend();
+
+  // Runs `on_shard` on every shard's thread concurrently, then `then` on the
+  // client's thread. Suspends the command; `then` writes the reply.
+  // `on_shard` must touch only the shard it is given (and its own result slot).
+  void for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then);
+
+  Connection& connection() { return connection_; }
+
+ private:
+  Connection& connection_;
+};
+
+}  // namespace distcache::server

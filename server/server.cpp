@@ -1,0 +1,199 @@
+#include "server/server.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "server/connection.h"
+#include "server/log.h"
+#include "server/shard_thread.h"
+
+namespace distcache::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::shared_ptr<Connection> make_connection(ShardThread& thread, tcp::socket s);
+
+int64_t unix_time_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+int64_t monotonic_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Accepts on shard thread 0 and hands each new socket to the shards in turn.
+class Listener {
+ public:
+  Listener(Server& server, asio::io_context& io) : server_(server), io_(io) {}
+
+  // Binds every configured address; returns an error message or "".
+  std::string bind(const std::vector<std::string>& addresses, int port, int backlog) {
+    for (std::string addr : addresses) {
+      bool optional = !addr.empty() && addr[0] == '-';
+      if (optional) addr.erase(0, 1);
+      if (addr == "*") addr = "0.0.0.0";
+      if (addr == "::*") addr = "::";
+      boost::system::error_code ec;
+      auto ip = asio::ip::make_address(addr, ec);
+      if (ec) {
+        if (optional) continue;
+        return fmt::format("Invalid bind address '{}'", addr);
+      }
+      auto acceptor = std::make_unique<tcp::acceptor>(io_);
+      tcp::endpoint ep(ip, static_cast<unsigned short>(port));
+      acceptor->open(ep.protocol(), ec);
+      if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec && ip.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acceptor->bind(ep, ec);
+      if (!ec) acceptor->listen(backlog, ec);
+      if (ec) {
+        if (optional && ec != asio::error::address_in_use) continue;
+        if (ec == asio::error::address_in_use)
+          return fmt::format("Could not create server TCP listening socket {}:{}: bind: Address already in use "
+                             "(port {} already in use)",
+                             addr, port, port);
+        return fmt::format("Could not create server TCP listening socket {}:{}: {}", addr, port, ec.message());
+      }
+      bound_port_ = acceptor->local_endpoint().port();
+      acceptors_.push_back(std::move(acceptor));
+    }
+    if (acceptors_.empty()) return "Failed listening on any configured address";
+    return "";
+  }
+
+  void start() {
+    for (auto& a : acceptors_) accept(*a);
+  }
+
+  void stop() {
+    for (auto& a : acceptors_) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+  }
+
+  int bound_port() const { return bound_port_; }
+
+ private:
+  void accept(tcp::acceptor& acceptor) {
+    ShardThread& target = server_.shard(next_++ % server_.shard_count());
+    acceptor.async_accept(target.io(), [this, &acceptor, &target](const boost::system::error_code& ec,
+                                                                   tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) hand_over(target, std::move(socket));
+      accept(acceptor);
+    });
+  }
+
+  void hand_over(ShardThread& target, tcp::socket socket) {
+    auto limit = server_.config().maxclients.load(std::memory_order_relaxed);
+    if (server_.stats().connected_clients.load(std::memory_order_relaxed) >= limit) {
+      server_.stats().rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code ec;
+      static constexpr std::string_view kMessage = "-ERR max number of clients reached\r\n";
+      socket.write_some(asio::buffer(kMessage.data(), kMessage.size()), ec);
+      return;
+    }
+    auto holder = std::make_shared<tcp::socket>(std::move(socket));
+    target.post([&target, holder] {
+      auto conn = make_connection(target, std::move(*holder));
+      target.add_connection(conn);
+      conn->start();
+    });
+  }
+
+  Server& server_;
+  asio::io_context& io_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  unsigned next_ = 0;
+  int bound_port_ = 0;
+};
+
+namespace {
+
+std::string random_hex(size_t n) {
+  std::random_device rd;
+  std::mt19937_64 gen(rd());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& c : s) c = kHex[gen() & 15];
+  return s;
+}
+
+// Raises RLIMIT_NOFILE so that maxclients connections fit, as Redis does.
+void raise_open_files_limit(int64_t maxclients) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t wanted = static_cast<rlim_t>(maxclients + 32);
+  if (rl.rlim_cur >= wanted) return;
+  rlim_t target = std::min<rlim_t>(wanted, rl.rlim_max);
+  rl.rlim_cur = target;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    log(LogLevel::kWarning, "Could not raise the open files limit to {}", wanted);
+}
+
+}  // namespace
+
+Server::Server(Config& config) : config_(config) {
+  unsigned threads = config.threads > 0 ? static_cast<unsigned>(config.threads)
+                                        : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i)
+    shards_.push_back(std::make_unique<ShardThread>(*this, i, static_cast<size_t>(config.databases)));
+  run_id_ = random_hex(40);
+}
+
+Server::~Server() = default;
+
+int Server::run() {
+  start_time_ms_ = unix_time_ms();
+  raise_open_files_limit(config_.maxclients.load());
+  listener_ = std::make_unique<Listener>(*this, shards_[0]->io());
+  std::string error = listener_->bind(config_.bind, config_.port, config_.tcp_backlog);
+  if (!error.empty()) {
+    log(LogLevel::kWarning, "{}", error);
+    return 1;
+  }
+  bound_port_ = listener_->bound_port();
+
+  // Signals are delivered to thread 0's loop; shutdown is then an ordinary event.
+  asio::signal_set signals(shards_[0]->io(), SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log(LogLevel::kWarning, "Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    request_shutdown();
+  });
+  ::signal(SIGPIPE, SIG_IGN);
+
+  listener_->start();
+  log(LogLevel::kNotice, "Ready to accept connections tcp (port {}, {} threads)", bound_port_, shards_.size());
+  for (auto& s : shards_) s->start();
+  for (auto& s : shards_) s->join();
+  log(LogLevel::kWarning, "distcache is now ready to exit, bye bye...");
+  return 0;
+}
+
+void Server::request_shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  // Stop accepting on thread 0, then let each thread flush and close its clients.
+  shards_[0]->post([this] {
+    listener_->stop();
+    log(LogLevel::kWarning, "User requested shutdown...");
+    for (auto& s : shards_) {
+      ShardThread* shard = s.get();
+      shard->post([shard] {
+        for (auto& c : shard->connections()) c->close();
+        shard->stop();
+      });
+    }
+  });
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,64 @@
+#pragma once
+// The process: configuration, the shard threads, the listening socket, and
+// server-wide counters. Heavy networking headers stay in server.cpp.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+
+namespace distcache::server {
+
+class ShardThread;
+class Listener;
+
+struct ServerStats {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<int64_t> connected_clients{0};
+  std::atomic<uint64_t> dirty{0};  // changes since start (rdb_changes_since_last_save later)
+};
+
+class Server {
+ public:
+  explicit Server(Config& config);
+  ~Server();
+
+  // Binds, starts the threads, and blocks until shutdown. Returns the exit code.
+  int run();
+  // Asks every thread to stop (from any thread or a signal handler context via post).
+  void request_shutdown();
+  bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
+
+  Config& config() { return config_; }
+  unsigned shard_count() const { return static_cast<unsigned>(shards_.size()); }
+  ShardThread& shard(unsigned i) { return *shards_[i]; }
+  ServerStats& stats() { return stats_; }
+  uint64_t next_client_id() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  const std::string& run_id() const { return run_id_; }
+  int tcp_port() const { return bound_port_; }
+  std::string executable_path;
+
+ private:
+  Config& config_;
+  std::vector<std::unique_ptr<ShardThread>> shards_;
+  std::unique_ptr<Listener> listener_;
+  ServerStats stats_;
+  std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<bool> shutting_down_{false};
+  int64_t start_time_ms_ = 0;
+  std::string run_id_;
+  int bound_port_ = 0;
+};
+
+int64_t unix_time_ms();
+int64_t monotonic_us();
+
+}  // namespace distcache::server

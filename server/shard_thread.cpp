@@ -1,0 +1,148 @@
+#include "server/shard_thread.h"
+
+#include <algorithm>
+#include <boost/asio.hpp>
+
+#include "server/connection.h"
+#include "server/server.h"
+
+namespace distcache::server {
+
+namespace asio = boost::asio;
+
+namespace {
+thread_local ShardThread* tls_current = nullptr;
+}
+
+struct ShardThread::WorkGuard {
+  explicit WorkGuard(asio::io_context& io) : guard(asio::make_work_guard(io)) {}
+  asio::executor_work_guard<asio::io_context::executor_type> guard;
+};
+
+struct ShardThread::Timer {
+  explicit Timer(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+};
+
+ShardThread::ShardThread(Server& server, unsigned index, size_t databases)
+    : server_(server),
+      index_(index),
+      io_(std::make_unique<asio::io_context>(1)),
+      work_(std::make_unique<WorkGuard>(*io_)),
+      keyspace_(databases),
+      cron_timer_(std::make_unique<Timer>(*io_)) {}
+
+ShardThread::~ShardThread() {
+  stop();
+  join();
+}
+
+void ShardThread::post(std::function<void()> fn) { asio::post(*io_, std::move(fn)); }
+
+bool ShardThread::is_current() const { return tls_current == this; }
+ShardThread* ShardThread::current() { return tls_current; }
+
+void ShardThread::run_when(std::function<bool()> ready, std::function<void()> step) {
+  // Keep FIFO order: nothing overtakes a waiter that is already queued.
+  if (waiters_.empty() && ready()) {
+    step();
+    return;
+  }
+  waiters_.push_back({std::move(ready), std::move(step)});
+}
+
+void ShardThread::wake_waiters() {
+  if (waking_) return;  // a step run below may release locks again; the outer loop continues
+  waking_ = true;
+  bool progressed = true;
+  while (progressed && !waiters_.empty()) {
+    progressed = false;
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->ready()) {
+        auto step = std::move(it->step);
+        it = waiters_.erase(it);
+        step();
+        progressed = true;
+        break;  // the queue may have changed; rescan from the front
+      }
+      ++it;
+    }
+  }
+  waking_ = false;
+}
+
+void ShardThread::start() {
+  thread_ = std::thread([this] {
+    tls_current = this;
+    schedule_cron();
+    io_->run();
+    tls_current = nullptr;
+  });
+}
+
+void ShardThread::stop() {
+  work_.reset();
+  io_->stop();
+}
+
+void ShardThread::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void ShardThread::add_connection(const std::shared_ptr<Connection>& c) { connections_.push_back(c); }
+
+void ShardThread::remove_connection(Connection* c) {
+  connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
+                                    [c](const std::weak_ptr<Connection>& w) {
+                                      auto p = w.lock();
+                                      return !p || p.get() == c;
+                                    }),
+                     connections_.end());
+}
+
+std::vector<std::shared_ptr<Connection>> ShardThread::connections() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  out.reserve(connections_.size());
+  for (const auto& w : connections_)
+    if (auto p = w.lock()) out.push_back(std::move(p));
+  return out;
+}
+
+void ShardThread::schedule_cron() {
+  int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
+  cron_timer_->timer.expires_after(std::chrono::milliseconds(1000 / hz));
+  cron_timer_->timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    cron();
+    schedule_cron();
+  });
+}
+
+void ShardThread::cron() {
+  // Active expiry, as Redis's "slow cycle": sample volatile keys in each
+  // database and repeat while many samples were expired, within a time budget
+  // of about a quarter of the cron period. Skipped while a transaction holds
+  // locks here, so no locked key disappears under it.
+  if (!locks_.empty()) return;
+  constexpr size_t kSamplesPerLoop = 20;
+  int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
+  const int64_t budget_us = 250000 / hz;
+  const int64_t start = monotonic_us();
+  const int64_t now = unix_time_ms();
+  uint64_t expired_total = 0;
+  for (size_t d = 0; d < keyspace_.size(); ++d) {
+    storage::Db& db = keyspace_.db(d);
+    db.rehash_step();
+    if (db.expires_size() == 0) continue;
+    while (true) {
+      auto stats = db.active_expire(now, kSamplesPerLoop);
+      expired_total += stats.expired;
+      if (stats.checked == 0 || stats.expired * 4 <= stats.checked) break;  // under 25% stale: done
+      if (monotonic_us() - start > budget_us) break;
+    }
+    if (monotonic_us() - start > budget_us) break;
+  }
+  if (expired_total) server_.stats().expired_keys.fetch_add(expired_total, std::memory_order_relaxed);
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,82 @@
+#pragma once
+// One event-loop thread: it owns one shard of the keyspace (its slice of every
+// database) and the client connections assigned to it. Other threads reach
+// the shard only by posting closures to this thread's queue.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "server/key_locks.h"
+#include "storage/keyspace.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace distcache::server {
+
+class Server;
+class Connection;
+
+class ShardThread {
+ public:
+  ShardThread(Server& server, unsigned index, size_t databases);
+  ~ShardThread();
+  ShardThread(const ShardThread&) = delete;
+  ShardThread& operator=(const ShardThread&) = delete;
+
+  unsigned index() const { return index_; }
+  Server& server() { return server_; }
+  storage::Keyspace& keyspace() { return keyspace_; }
+  KeyLocks& locks() { return locks_; }
+  boost::asio::io_context& io() { return *io_; }
+
+  // Runs `fn` on this thread, in FIFO order with everything else posted here.
+  void post(std::function<void()> fn);
+  bool is_current() const;
+  static ShardThread* current();
+
+  // Runs `step` now if `ready()` holds, else once it does (checked whenever a
+  // transaction releases locks on this shard). Steps that wait run in FIFO order.
+  void run_when(std::function<bool()> ready, std::function<void()> step);
+  // Called after locks were released: runs the waiting steps that became ready.
+  void wake_waiters();
+
+  // Starts the thread (the event loop runs until stop()).
+  void start();
+  void stop();
+  void join();
+
+  // Connections living on this thread (for CLIENT LIST/KILL, shutdown).
+  void add_connection(const std::shared_ptr<Connection>& c);
+  void remove_connection(Connection* c);
+  std::vector<std::shared_ptr<Connection>> connections() const;
+
+ private:
+  void schedule_cron();
+  void cron();
+
+  Server& server_;
+  unsigned index_;
+  std::unique_ptr<boost::asio::io_context> io_;
+  struct WorkGuard;
+  std::unique_ptr<WorkGuard> work_;
+  std::thread thread_;
+  storage::Keyspace keyspace_;
+  KeyLocks locks_;
+  struct Waiter {
+    std::function<bool()> ready;
+    std::function<void()> step;
+  };
+  std::deque<Waiter> waiters_;
+  bool waking_ = false;
+  struct Timer;
+  std::unique_ptr<Timer> cron_timer_;
+  std::vector<std::weak_ptr<Connection>> connections_;
+};
+
+}  // namespace distcache::server

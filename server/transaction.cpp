@@ -1,0 +1,79 @@
+#include "server/transaction.h"
+
+#include "server/server.h"
+#include "server/shard_thread.h"
+
+namespace distcache::server {
+namespace {
+
+struct TransactionState : std::enable_shared_from_this<TransactionState> {
+  Server& server;
+  ShardThread& home;
+  std::vector<ShardStep> steps;
+  std::function<void()> body;
+  std::function<void()> done;
+
+  TransactionState(Server& s, ShardThread& h, std::vector<ShardStep> st, std::function<void()> b,
+                   std::function<void()> d)
+      : server(s), home(h), steps(std::move(st)), body(std::move(b)), done(std::move(d)) {}
+
+  // Takes the lock of step i on its shard, then moves on to step i + 1.
+  void acquire(size_t i) {
+    if (i == steps.size()) {
+      finish();
+      return;
+    }
+    ShardThread& shard = server.shard(steps[i].shard);
+    auto self = shared_from_this();
+    auto take = [self, i, &shard] {
+      ShardStep& step = self->steps[i];
+      shard.run_when([&shard, &step] { return shard.locks().can_acquire(step.lock); },
+                     [self, i, &shard] {
+                       ShardStep& s = self->steps[i];
+                       shard.locks().acquire(s.lock);
+                       if (s.on_locked) s.on_locked(shard);
+                       if (&shard == &self->home)
+                         self->acquire(i + 1);
+                       else
+                         self->home.post([self, i] { self->acquire(i + 1); });
+                     });
+    };
+    if (&shard == &home)
+      take();
+    else
+      shard.post(std::move(take));
+  }
+
+  void finish() {
+    body();
+    // Release everywhere. Messages to a shard are processed in order, so any
+    // command sent to a shard after this point observes the released state.
+    for (size_t i = 0; i < steps.size(); ++i) {
+      ShardThread& shard = server.shard(steps[i].shard);
+      auto self = shared_from_this();
+      auto release = [self, i, &shard] {
+        ShardStep& s = self->steps[i];
+        if (s.on_release) s.on_release(shard);
+        shard.locks().release(s.lock);
+        shard.wake_waiters();
+      };
+      if (&shard == &home)
+        release();
+      else
+        shard.post(std::move(release));
+    }
+    // Run and drop `done` here, on the home thread: it may own the client connection.
+    auto finished = std::move(done);
+    finished();
+  }
+};
+
+}  // namespace
+
+void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
+                           std::function<void()> body, std::function<void()> done) {
+  auto state = std::make_shared<TransactionState>(server, home, std::move(steps), std::move(body), std::move(done));
+  state->acquire(0);
+}
+
+}  // namespace distcache::server

@@ -1,0 +1,35 @@
+#pragma once
+// Atomic, isolated work over several shards (see docs/architecture.md).
+//
+// The coordinator (the client's thread) visits the involved shards one after
+// another in ascending shard order. On each shard it waits until the shard's
+// intent locks allow its request, takes the locks and runs that shard's
+// `on_locked` step. Once every shard is locked it runs `body` on the client's
+// thread, then posts to each shard its `on_release` step followed by the
+// release of the locks. Taking locks in one global order rules out deadlock;
+// holding all of them until the body finished makes the whole thing one
+// indivisible step for every other client (strict two-phase locking).
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "server/key_locks.h"
+
+namespace distcache::server {
+
+class ShardThread;
+class Server;
+
+struct ShardStep {
+  unsigned shard = 0;
+  LockRequest lock;
+  std::function<void(ShardThread&)> on_locked;   // runs on the shard's thread, under the lock
+  std::function<void(ShardThread&)> on_release;  // runs on the shard's thread, before unlocking
+};
+
+// Runs the transaction; `body` and then `done` run on `home` once all locks are held.
+// `steps` must be sorted by shard and name each shard at most once.
+void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
+                           std::function<void()> body, std::function<void()> done);
+
+}  // namespace distcache::server

@@ -1,0 +1,225 @@
+#include "storage/db.h"
+
+#include <algorithm>
+
+#include "storage/key_table.h"
+
+namespace distcache::storage {
+
+namespace {
+
+// Redis: a key is expired once now > when (a key whose time equals now is
+// still alive).
+inline bool is_expired(int64_t when_ms, int64_t now_ms) { return when_ms != kNoExpiry && now_ms > when_ms; }
+
+constexpr int kRandomKeyMaxTries = 100;
+constexpr size_t kRehashStepBuckets = 100;
+// Bound on buckets an active-expiry call may visit per key it may check
+// (Redis: 20), so sparse tables do not make a call unbounded.
+constexpr size_t kBucketsPerCheck = 20;
+
+}  // namespace
+
+Db::Db() : table_(std::make_unique<KeyTable>()) {}
+Db::~Db() = default;
+Db::Db(Db&& o) noexcept : table_(std::move(o.table_)), expired_keys_(o.expired_keys_) {}
+Db& Db::operator=(Db&& o) noexcept {
+  if (this != &o) {
+    table_ = std::move(o.table_);
+    expired_keys_ = o.expired_keys_;
+  }
+  return *this;
+}
+
+// A moved-from Db has no table: reads see it as empty, writes recreate one.
+#define DC_TABLE_OR(ret) \
+  if (!table_) return ret; \
+  KeyTable& t = *table_
+
+Value* Db::find(std::string_view key, int64_t now_ms) {
+  DC_TABLE_OR(nullptr);
+  const uint64_t h = KeyTable::hash(key);
+  KeyTable::Node* n = t.find(key, h);
+  if (n == nullptr) return nullptr;
+  if (n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) {
+    t.erase(n, h);
+    ++expired_keys_;
+    return nullptr;
+  }
+  return &n->value;
+}
+
+const Value* Db::peek(std::string_view key, int64_t now_ms) const {
+  if (!table_) return nullptr;
+  const KeyTable& t = *table_;
+  const uint64_t h = KeyTable::hash(key);
+  const KeyTable::Node* n = t.find(key, h);
+  if (n == nullptr) return nullptr;
+  if (n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) return nullptr;
+  return &n->value;
+}
+
+Value& Db::find_or_create(std::string_view key, int64_t now_ms, bool& created) {
+  if (!table_) table_ = std::make_unique<KeyTable>();
+  KeyTable& t = *table_;
+  const uint64_t h = KeyTable::hash(key);
+  KeyTable::Node* n = t.find(key, h);
+  if (n != nullptr && n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) {
+    t.erase(n, h);
+    ++expired_keys_;
+    n = nullptr;
+  }
+  if (n != nullptr) {
+    created = false;
+    return n->value;
+  }
+  created = true;
+  return t.insert(key, h, Value())->value;
+}
+
+Value& Db::set(std::string_view key, Value&& v, bool keep_ttl) {
+  if (!table_) table_ = std::make_unique<KeyTable>();
+  KeyTable& t = *table_;
+  const uint64_t h = KeyTable::hash(key);
+  KeyTable::Node* n = t.find(key, h);
+  if (n == nullptr) return t.insert(key, h, std::move(v))->value;
+  n->value = std::move(v);
+  if (!keep_ttl && n->has_expire()) t.clear_expire(n, h);
+  return n->value;
+}
+
+bool Db::erase(std::string_view key, int64_t now_ms) {
+  DC_TABLE_OR(false);
+  const uint64_t h = KeyTable::hash(key);
+  KeyTable::Node* n = t.find(key, h);
+  if (n == nullptr) return false;
+  const bool expired = n->has_expire() && is_expired(t.expire_of(n, h), now_ms);
+  t.erase(n, h);
+  if (expired) ++expired_keys_;
+  return !expired;
+}
+
+int64_t Db::expire_at(std::string_view key) const {
+  if (!table_) return kNoExpiry;
+  const uint64_t h = KeyTable::hash(key);
+  const KeyTable::Node* n = table_->find(key, h);
+  if (n == nullptr) return kNoExpiry;
+  return table_->expire_of(n, h);
+}
+
+void Db::set_expire(std::string_view key, int64_t when_ms) {
+  DC_TABLE_OR();
+  const uint64_t h = KeyTable::hash(key);
+  if (KeyTable::Node* n = t.find(key, h)) t.set_expire(n, h, when_ms);
+}
+
+bool Db::persist(std::string_view key) {
+  DC_TABLE_OR(false);
+  const uint64_t h = KeyTable::hash(key);
+  KeyTable::Node* n = t.find(key, h);
+  return n != nullptr && t.clear_expire(n, h);
+}
+
+size_t Db::size() const { return table_ ? table_->size() : 0; }
+size_t Db::expires_size() const { return table_ ? table_->expires_size() : 0; }
+
+uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit) {
+  DC_TABLE_OR(0);
+  if (t.size() == 0) return 0;
+  // Like Redis: stop after `count` keys or 10 * count bucket steps.
+  const size_t want = std::max<size_t>(count, 1);
+  size_t budget = want * 10;
+  size_t emitted = 0;
+  size_t expired = 0;
+  do {
+    cursor = t.scan(cursor, [&](KeyTable::Node* n) {
+      if (n->has_expire()) {
+        const uint64_t h = KeyTable::hash(n->key.view());
+        if (is_expired(t.expire_of(n, h), now_ms)) {
+          t.erase_in_scan(n, h);
+          ++expired;
+          return;
+        }
+      }
+      visit(n->key.view(), n->value);
+      ++emitted;
+    });
+  } while (cursor != 0 && --budget > 0 && emitted < want);
+  if (expired != 0) {
+    expired_keys_ += expired;
+    t.maintain();
+  }
+  return cursor;
+}
+
+void Db::for_each(int64_t now_ms, const KeyVisitor& visit) const {
+  if (!table_) return;
+  const KeyTable& t = *table_;
+  t.for_each([&](const KeyTable::Node* n) {
+    if (n->has_expire() && is_expired(t.expire_of(n, KeyTable::hash(n->key.view())), now_ms)) return;
+    visit(n->key.view(), n->value);
+  });
+}
+
+std::optional<std::string> Db::random_key(int64_t now_ms) {
+  DC_TABLE_OR(std::nullopt);
+  for (int i = 0; i < kRandomKeyMaxTries; ++i) {
+    KeyTable::Node* n = t.random_node();
+    if (n == nullptr) return std::nullopt;
+    if (n->has_expire()) {
+      const uint64_t h = KeyTable::hash(n->key.view());
+      if (is_expired(t.expire_of(n, h), now_ms)) {
+        t.erase(n, h);
+        ++expired_keys_;
+        continue;
+      }
+    }
+    return std::string(n->key.view());
+  }
+  return std::nullopt;
+}
+
+void Db::clear() {
+  if (table_) table_->clear();
+}
+
+Db::ExpireStats Db::active_expire(int64_t now_ms, size_t max_checks) {
+  ExpireStats st;
+  if (!table_ || table_->expires_size() == 0 || max_checks == 0) return st;
+  KeyTable& t = *table_;
+  // Redis 7 style: walk the volatile keys with a persistent SCAN cursor rather
+  // than drawing random samples, so successive calls cover every volatile key
+  // (each expired key is found within one full pass) and never re-check the
+  // same key twice in a pass.
+  uint64_t& cursor = t.expire_cursor();
+  size_t bucket_budget = max_checks * kBucketsPerCheck;
+  do {
+    cursor = t.scan_expires(cursor, [&](KeyTable::Node* n, int64_t when_ms) {
+      ++st.checked;
+      if (is_expired(when_ms, now_ms)) {
+        t.erase_in_scan(n, KeyTable::hash(n->key.view()));
+        ++st.expired;
+      }
+    });
+  } while (cursor != 0 && st.checked < max_checks && --bucket_budget > 0);
+  if (st.expired != 0) {
+    expired_keys_ += st.expired;
+    t.maintain();
+  }
+  return st;
+}
+
+void Db::rehash_step() {
+  if (table_) table_->rehash_step(kRehashStepBuckets);
+}
+
+void Db::swap(Db& other) noexcept {
+  table_.swap(other.table_);
+  std::swap(expired_keys_, other.expired_keys_);
+}
+
+size_t Db::memory_bytes() const { return table_ ? table_->memory_bytes() + sizeof(KeyTable) : 0; }
+
+#undef DC_TABLE_OR
+
+}  // namespace distcache::storage

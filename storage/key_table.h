@@ -1,0 +1,150 @@
+#pragma once
+// The hash table behind Db: key -> Value, plus key -> expiry for keys with a TTL.
+//
+// Main table: chained, incrementally rehashed (ChainedTable). One node per key,
+// a single 56-byte allocation (glibc serves it from a 64-byte chunk):
+//     link (8)   next node pointer; bit 0 = "this key has a TTL"
+//     key (16)   KeyString: <= 15 bytes inline, else one exact-size heap block
+//     value (32) Value: type + flags + CompactString (<= 23 bytes inline)
+// No hash is stored: rehashing recomputes it from the key.
+//
+// Expire table: a second, separate ChainedTable holding only the volatile keys,
+// one 24-byte entry each {next, node*, when_ms} (glibc: a 32-byte chunk). Keys
+// without a TTL cost nothing there, and the TTL bit in the node spares non-
+// volatile lookups a probe of it. Active expiry walks only this table.
+//
+// Nodes never move: a Value* stays valid until its key is erased.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/chained_table.h"
+#include "storage/db.h"
+#include "storage/hash.h"
+#include "storage/key_string.h"
+#include "storage/value.h"
+
+namespace distcache::storage {
+
+struct KeyNode {
+  static constexpr uintptr_t kHasExpire = 1;
+
+  uintptr_t link = 0;  // next KeyNode* | flags
+  KeyString key;
+  Value value;
+
+  KeyNode(std::string_view k, Value&& v) : key(k), value(std::move(v)) {}
+  KeyNode* next() const { return reinterpret_cast<KeyNode*>(link & ~kHasExpire); }
+  bool has_expire() const { return (link & kHasExpire) != 0; }
+};
+static_assert(sizeof(KeyNode) == 56, "node should stay in glibc's 64-byte chunk class");
+
+struct ExpireEntry {
+  ExpireEntry* next = nullptr;
+  KeyNode* node = nullptr;
+  int64_t when_ms = 0;
+};
+static_assert(sizeof(ExpireEntry) == 24);
+
+class KeyTable {
+ public:
+  using Node = KeyNode;
+
+  KeyTable();
+  ~KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
+  static uint64_t hash(std::string_view key) { return hash_bytes(key); }
+
+  // Lookups take the key's hash (compute it once with hash()). The non-const
+  // find advances an ongoing rehash by one bucket; the const one never mutates.
+  Node* find(std::string_view key, uint64_t h);
+  const Node* find(std::string_view key, uint64_t h) const;
+
+  // Inserts a key that must not be present.
+  Node* insert(std::string_view key, uint64_t h, Value&& v);
+
+  // Removes and frees a node (and its expiry entry). Advances rehashing and
+  // may start a shrink.
+  void erase(Node* n, uint64_t h);
+  bool erase(std::string_view key, uint64_t h);
+  // Same, for use inside scan()/scan_expires() callbacks on the node being
+  // visited: no rehash step, no resize (the walk relies on a stable layout).
+  void erase_in_scan(Node* n, uint64_t h);
+
+  // Expiry of a node (kNoExpiry if none).
+  int64_t expire_of(const Node* n, uint64_t h) const;
+  void set_expire(Node* n, uint64_t h, int64_t when_ms);
+  bool clear_expire(Node* n, uint64_t h);
+
+  size_t size() const { return main_.size(); }
+  size_t expires_size() const { return expires_.size(); }
+
+  // One SCAN step over the main table: fn(Node*) per entry of the cursor's
+  // bucket(s); fn may erase_in_scan() that node. Returns the next cursor.
+  template <class F>
+  uint64_t scan(uint64_t cursor, F&& fn) {
+    return main_.scan(cursor, std::forward<F>(fn));
+  }
+  // One SCAN step over the volatile keys: fn(Node*, int64_t when_ms); fn may
+  // erase_in_scan() that node.
+  template <class F>
+  uint64_t scan_expires(uint64_t cursor, F&& fn) {
+    return expires_.scan(cursor, [&fn](ExpireEntry* e) { fn(e->node, e->when_ms); });
+  }
+  // Cursor kept for active expiry between calls.
+  uint64_t& expire_cursor() { return expire_cursor_; }
+
+  // Shrinks tables that got sparse (after erase_in_scan walks).
+  void maintain();
+
+  Node* random_node();
+
+  template <class F>
+  void for_each(F&& fn) const {
+    main_.for_each(std::forward<F>(fn));
+  }
+
+  // Moves up to `buckets` buckets of each table; true if still rehashing.
+  bool rehash_step(size_t buckets);
+  bool rehashing() const { return main_.rehashing() || expires_.rehashing(); }
+
+  void clear();
+
+  // Bytes held: nodes, expiry entries, key/value heap blocks (estimated as
+  // glibc chunk sizes) and bucket arrays. O(n): walks every key.
+  size_t memory_bytes() const;
+
+  // Structural invariants of both tables and their consistency; "" if fine.
+  std::string validate() const;
+
+  // Introspection for tests.
+  size_t main_buckets() const { return main_.bucket_count(); }
+  size_t expire_buckets() const { return expires_.bucket_count(); }
+
+ private:
+  struct MainTraits {
+    static KeyNode* next(const KeyNode* n) { return n->next(); }
+    static void set_next(KeyNode* n, KeyNode* nx) {
+      n->link = reinterpret_cast<uintptr_t>(nx) | (n->link & KeyNode::kHasExpire);
+    }
+    static uint64_t hash(const KeyNode* n) { return KeyTable::hash(n->key.view()); }
+  };
+  struct ExpireTraits {
+    static ExpireEntry* next(const ExpireEntry* e) { return e->next; }
+    static void set_next(ExpireEntry* e, ExpireEntry* nx) { e->next = nx; }
+    static uint64_t hash(const ExpireEntry* e) { return KeyTable::hash(e->node->key.view()); }
+  };
+
+  ExpireEntry* find_expire(const Node* n, uint64_t h) const;
+  void unlink_and_free(Node* n, uint64_t h);
+
+  ChainedTable<KeyNode, MainTraits> main_;
+  ChainedTable<ExpireEntry, ExpireTraits> expires_;
+  uint64_t rng_;
+  uint64_t expire_cursor_ = 0;
+};
+
+}  // namespace distcache::storage
