@@ -1,11 +1,12 @@
 #pragma once
-// A value stored under a key. Only strings exist so far; each further Redis
-// type gets its own file and a payload kind here.
+// A value stored under a key: a string (kept inline in the value when short)
+// or a collection of one of Redis's other types (see collection.h).
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "storage/collection.h"
 #include "storage/compact_string.h"
 
 namespace distcache::storage {
@@ -17,11 +18,23 @@ std::string_view type_name(ValueType t);
 
 class Value {
  public:
-  Value() = default;
+  Value() noexcept : str_() {}
+  Value(Value&& other) noexcept;
+  Value& operator=(Value&& other) noexcept;
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+  ~Value();
+
   static Value string(std::string_view s) {
     Value v;
     v.str_.assign(s);
     return v;
+  }
+  // Takes ownership of a collection of type `t` (t != kString).
+  static Value collection(ValueType t, std::unique_ptr<Collection> c);
+  template <typename T, typename... Args>
+  static Value make(ValueType t, Args&&... args) {
+    return collection(t, std::make_unique<T>(std::forward<Args>(args)...));
   }
 
   ValueType type() const { return type_; }
@@ -35,6 +48,18 @@ class Value {
   bool raw_flag() const { return raw_; }
   void set_raw_flag() { raw_ = true; }
 
+  // Collection payload (valid when !is_string()); T is the concrete type.
+  template <typename T>
+  T& as() {
+    return *static_cast<T*>(obj_);
+  }
+  template <typename T>
+  const T& as() const {
+    return *static_cast<const T*>(obj_);
+  }
+  Collection* collection() { return is_string() ? nullptr : obj_; }
+  const Collection* collection() const { return is_string() ? nullptr : obj_; }
+
   // Redis's OBJECT ENCODING name.
   std::string_view encoding_name() const;
 
@@ -44,9 +69,15 @@ class Value {
   size_t heap_bytes() const;
 
  private:
+  void destroy() noexcept;
+
   ValueType type_ = ValueType::kString;
   bool raw_ = false;
-  CompactString str_;
+  // Bytes 2..7 are padding: room for a future LRU/LFU clock.
+  union {
+    CompactString str_;  // type_ == kString
+    Collection* obj_;    // any other type; owned
+  };
 };
 
 }  // namespace distcache::storage

@@ -123,16 +123,20 @@ inline std::string bulk_array(std::initializer_list<std::string_view> items) {
 }
 }  // namespace resp
 
-// A value whose type() is `t`. Only strings have payloads so far, so other
-// types are made by setting the type tag of an empty value: Value is
-// standard-layout with the tag as first member (checked below). Replace by
-// the real constructors once the other types exist.
+// A stand-in collection for WRONGTYPE tests of families whose real types
+// are not needed by the test.
+class PlaceholderCollection : public storage::Collection {
+ public:
+  std::unique_ptr<storage::Collection> clone() const override { return std::make_unique<PlaceholderCollection>(); }
+  std::string_view encoding_name() const override { return "placeholder"; }
+  size_t heap_bytes() const override { return 0; }
+  size_t length() const override { return 1; }
+};
+
+// A value whose type() is `t`.
 inline storage::Value make_value_of_type(storage::ValueType t) {
-  static_assert(std::is_standard_layout_v<storage::Value>);
-  storage::Value v;
-  *reinterpret_cast<storage::ValueType*>(&v) = t;
-  REQUIRE(v.type() == t);
-  return v;
+  if (t == storage::ValueType::kString) return storage::Value();
+  return storage::Value::make<PlaceholderCollection>(t);
 }
 
 inline bool parse_type_name(std::string_view name, storage::ValueType& out) {
