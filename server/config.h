@@ -41,6 +41,16 @@ struct Config {
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
   std::atomic<int64_t> maxmemory{0};
+  // --- compact encodings of small collections (Redis 7.0 names and defaults)
+  std::atomic<int64_t> hash_max_listpack_entries{128};
+  std::atomic<int64_t> hash_max_listpack_value{64};
+  std::atomic<int64_t> set_max_intset_entries{512};
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
+  std::atomic<int64_t> list_max_listpack_size{-2};   // >0: entries per node; -1..-5: 4..64 KiB per node
+  std::atomic<int64_t> list_compress_depth{0};
+  std::atomic<int64_t> stream_node_max_bytes{4096};
+  std::atomic<int64_t> stream_node_max_entries{100};
   // --- persistence (names reserved now; used by the persistence work)
   std::string dir = ".";
   std::string dbfilename = "dump.rdb";
