@@ -81,6 +81,30 @@ struct CommandContext {
   const Config& config;
 
   storage::Db& db() { return dbs.db(static_cast<size_t>(db_index)); }
+
+  // --- blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK, ...)
+  // When nothing can be served now and may_block is true, the handler calls
+  // block() INSTEAD of replying; the server then re-runs the same handler
+  // when one of the command's keys is signalled ready, or sends the timeout
+  // reply (nil) when the timeout expires. When may_block is false (inside
+  // MULTI/EXEC or a script), the handler replies the timeout reply at once.
+  enum class TimeoutReply { kNullArray, kNullBulk };
+  bool may_block = true;
+  bool blocked = false;
+  int64_t block_timeout_ms = 0;  // 0 = forever
+  TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+  void block(int64_t timeout_ms, TimeoutReply reply_on_timeout) {
+    blocked = true;
+    block_timeout_ms = timeout_ms;
+    timeout_reply = reply_on_timeout;
+  }
+
+  // Commands that add elements a blocked client may be waiting for (LPUSH,
+  // ZADD, XADD, LMOVE's destination, ...) call this for that key.
+  std::vector<std::string>* ready_keys = nullptr;  // set by the server; may be null
+  void signal_key_ready(std::string_view key) {
+    if (ready_keys) ready_keys->emplace_back(key);
+  }
 };
 
 using KeyedHandler = void (*)(CommandContext&);

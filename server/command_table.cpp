@@ -33,7 +33,10 @@ const CommandTable& CommandTable::instance() {
 
 CommandTable::CommandTable() {
   for (auto family : {string_command_specs(), key_command_specs(), keyspace_command_specs(),
-                      server_command_specs(), introspection_command_specs(), connection_command_specs()})
+                      server_command_specs(), introspection_command_specs(), connection_command_specs(),
+                      list_command_specs(), hash_command_specs(), set_command_specs(), zset_command_specs(),
+                      geo_command_specs(), bitmap_command_specs(), hyperloglog_command_specs(),
+                      stream_command_specs()})
     for (const CommandSpec& spec : family) all_.push_back(&spec);
   // Open addressing at load <= 1/4 keeps lookups to about one probe.
   size_t capacity = 16;

@@ -16,6 +16,14 @@ std::span<const CommandSpec> keyspace_command_specs();  // commands/keyspace_com
 std::span<const CommandSpec> server_command_specs();    // commands/server_commands.cpp
 std::span<const CommandSpec> introspection_command_specs();  // commands/command_command.cpp, info_command.cpp
 std::span<const CommandSpec> connection_command_specs();  // commands/connection_commands.cpp
+std::span<const CommandSpec> list_command_specs();         // commands/list_commands.cpp
+std::span<const CommandSpec> hash_command_specs();         // commands/hash_commands.cpp
+std::span<const CommandSpec> set_command_specs();          // commands/set_commands.cpp
+std::span<const CommandSpec> zset_command_specs();         // commands/zset_commands.cpp
+std::span<const CommandSpec> geo_command_specs();          // commands/geo_commands.cpp
+std::span<const CommandSpec> bitmap_command_specs();       // commands/bitmap_commands.cpp
+std::span<const CommandSpec> hyperloglog_command_specs();  // commands/hyperloglog_commands.cpp
+std::span<const CommandSpec> stream_command_specs();       // commands/stream_commands.cpp
 
 class CommandTable {
  public:

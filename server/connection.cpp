@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include "server/blocking.h"
 #include "server/dispatcher.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -58,6 +59,10 @@ void Connection::start() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (blocked_client_) {
+    auto blocked = std::move(blocked_client_);  // the client must never be served after it left
+    cancel_blocked(blocked);
+  }
   boost::system::error_code ec;
   socket_->socket.shutdown(tcp::socket::shutdown_both, ec);
   socket_->socket.close(ec);
@@ -65,8 +70,11 @@ void Connection::close() {
   thread_.remove_connection(this);
 }
 
+// A read is always outstanding, also while a command is suspended (blocked
+// clients must notice a disconnect); input that arrives meanwhile waits in
+// pending_input_.
 void Connection::read_more() {
-  if (reading_ || closed_ || suspended_) return;
+  if (reading_ || closed_) return;
   reading_ = true;
   socket_->socket.async_read_some(
       asio::buffer(socket_->read_buffer, Socket::kReadChunk),
@@ -84,6 +92,18 @@ void Connection::on_read(size_t bytes) {
   if (closed_) return;
   server_.stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
   session_.last_interaction_ms = unix_time_ms();
+  if (suspended_) {
+    pending_input_.append(socket_->read_buffer, bytes);
+    auto limit = static_cast<size_t>(server_.config().client_query_buffer_limit.load(std::memory_order_relaxed));
+    if (pending_input_.size() > limit) {
+      log(LogLevel::kWarning, "Closing client that reached max query buffer length: id={} addr={}", session_.id,
+          session_.peer);
+      close();
+      return;
+    }
+    read_more();
+    return;
+  }
   size_t used = process(socket_->read_buffer, bytes);
   if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
   flush();
@@ -173,7 +193,7 @@ void Connection::on_written() {
 std::string Connection::client_info(int64_t now_ms) const {
   auto age = (now_ms - session_.created_ms) / 1000;
   auto idle = (now_ms - session_.last_interaction_ms) / 1000;
-  std::string flags = "N";
+  std::string flags = blocked_client_ ? "b" : "N";
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 "
       "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem=0 events=r "

@@ -17,6 +17,7 @@ namespace distcache::server {
 
 class ShardThread;
 class Server;
+struct BlockedClient;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -39,6 +40,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<void()> suspend();
   // A reply buffer for work executed on another thread while suspended.
   std::string& remote_reply() { return remote_reply_; }
+
+  // The blocked command this connection waits for, if any (see blocking.h).
+  void set_blocked_client(std::shared_ptr<BlockedClient> client) { blocked_client_ = std::move(client); }
+  bool is_blocked() const { return blocked_client_ != nullptr; }
 
   // One line of CLIENT LIST for this connection.
   std::string client_info(int64_t now_ms) const;
@@ -65,6 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string remote_reply_;
   protocol::ReplyBuilder reply_;
   ClientSession session_;
+  std::shared_ptr<BlockedClient> blocked_client_;
   size_t command_bytes_ = 0;  // bytes of the command being parsed (query buffer limit)
   bool suspended_ = false;
   bool reading_ = false;

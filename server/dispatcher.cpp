@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "server/blocking.h"
 #include "server/cluster/slot.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
@@ -46,15 +47,6 @@ struct KeyRef {
   int index;  // argument index
 };
 
-// A copy of one key taken from its shard, carried to the coordinator.
-struct GatheredKey {
-  int db;
-  std::string name;
-  bool present = false;
-  storage::Value value;
-  int64_t expire_at = storage::kNoExpiry;
-};
-
 // Database of the key at argument `index`: the client's, except for COPY's destination with DB.
 int key_database(const CommandSpec& spec, const protocol::ArgList& args, int index, int client_db) {
   if (spec.name == "copy" && index == 2) {
@@ -72,23 +64,82 @@ int key_database(const CommandSpec& spec, const protocol::ArgList& args, int ind
   return client_db;
 }
 
+std::vector<std::string_view> key_names(const protocol::ArgList& args, const std::vector<KeyRef>& keys) {
+  std::vector<std::string_view> names;
+  names.reserve(keys.size());
+  for (const auto& k : keys) names.push_back(args[k.index]);
+  return names;
+}
+
+// After a write command ran on `shard`: wake clients blocked on its keys.
+void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                  const std::vector<std::string_view>& names) {
+  if (!(spec.flags & kCmdWrite) || shard.blocking().empty()) return;
+  if (!names.empty()) {
+    shard.blocking().keys_written(shard, db, names);
+    return;
+  }
+  std::vector<int> indexes;  // the fast path did not extract keys
+  if (!extract_keys(spec, args, indexes)) return;
+  std::vector<std::string_view> all;
+  for (int i : indexes) all.push_back(args[i]);
+  shard.blocking().keys_written(shard, db, all);
+}
+
+std::shared_ptr<BlockedClient> new_blocked_client(Connection& conn, const CommandSpec& spec,
+                                                  const protocol::ArgList& args, int db,
+                                                  const KeyedOutcome& outcome) {
+  auto w = std::make_shared<BlockedClient>();
+  w->conn = &conn;
+  w->home = &conn.thread();
+  w->spec = &spec;
+  w->args = &args;
+  w->db = db;
+  w->resp = conn.session().resp;
+  w->timeout_ms = outcome.timeout_ms;
+  w->timeout_reply = outcome.timeout_reply;
+  return w;
+}
+
+// Registers a single-shard blocked client on `owner` (its thread) under the command's keys.
+void register_blocked(ShardThread& owner, const std::shared_ptr<BlockedClient>& w,
+                      const std::vector<std::string_view>& names) {
+  std::vector<int> indexes;
+  if (names.empty() && extract_keys(*w->spec, *w->args, indexes))
+    for (int i : indexes) w->keys.emplace_back(owner.index(), std::string((*w->args)[i]));
+  for (auto n : names) w->keys.emplace_back(owner.index(), std::string(n));
+  for (auto& [s, key] : w->keys) owner.blocking().add(w->db, key, w);
+}
+
+// A copy of one key taken from its shard, carried to the coordinator.
+struct GatheredKey {
+  int db;
+  std::string name;
+  bool present = false;
+  storage::Value value;
+  int64_t expire_at = storage::kNoExpiry;
+};
+
 void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
-                     const std::vector<KeyRef>& keys, int64_t now_ms) {
+                     const std::vector<KeyRef>& keys, int64_t now_ms,
+                     std::shared_ptr<BlockedClient> retrying = nullptr) {
   Server& server = conn.thread().server();
   const bool write = (spec.flags & kCmdWrite) != 0;
   const int client_db = conn.session().db;
   const size_t databases = conn.thread().keyspace().size();
 
-  // One step per shard, sorted by shard; each collects copies of its keys.
-  struct Gather {
-    std::vector<GatheredKey> keys;
-  };
   std::vector<unsigned> shards;
   for (const auto& k : keys) shards.push_back(k.shard);
   std::sort(shards.begin(), shards.end());
   shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
 
-  auto gathered = std::make_shared<std::vector<Gather>>(shards.size());
+  // Shared between the steps: the copies per shard, and a blocked client if the command blocks.
+  struct State {
+    std::vector<std::vector<GatheredKey>> parts;
+    std::shared_ptr<BlockedClient> blocked;
+  };
+  auto state = std::make_shared<State>();
+  state->parts.resize(shards.size());
   std::vector<ShardStep> steps(shards.size());
   for (size_t s = 0; s < shards.size(); ++s) {
     steps[s].shard = shards[s];
@@ -102,10 +153,10 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
                                    [&](const LockRequest::Key& lk) { return lk.db == db && lk.name == name; });
       if (duplicate) continue;
       steps[s].lock.keys.push_back({db, name});
-      (*gathered)[s].keys.push_back(GatheredKey{db, std::move(name), false, {}, storage::kNoExpiry});
+      state->parts[s].push_back(GatheredKey{db, std::move(name), false, {}, storage::kNoExpiry});
     }
-    steps[s].on_locked = [gathered, s, now_ms](ShardThread& shard) {
-      for (auto& g : (*gathered)[s].keys) {
+    steps[s].on_locked = [state, s, now_ms](ShardThread& shard) {
+      for (auto& g : state->parts[s]) {
         storage::Db& db = shard.keyspace().db(g.db);
         if (storage::Value* v = db.find(g.name, now_ms)) {
           g.present = true;
@@ -114,37 +165,58 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
         }
       }
     };
-    if (write) {
-      steps[s].on_release = [gathered, s, now_ms](ShardThread& shard) {
-        for (auto& g : (*gathered)[s].keys) {
-          storage::Db& db = shard.keyspace().db(g.db);
-          if (g.present) {
-            db.set(g.name, std::move(g.value));
-            if (g.expire_at != storage::kNoExpiry) db.set_expire(g.name, g.expire_at);
-          } else {
-            db.erase(g.name, now_ms);
-          }
+    steps[s].on_release = [state, s, now_ms, write, &spec, &args, client_db](ShardThread& shard) {
+      std::vector<std::string_view> names;
+      for (auto& g : state->parts[s]) names.push_back(g.name);
+      if (state->blocked) {  // still under the locks: no write can come between attempt and registration
+        for (auto n : names) {
+          state->blocked->keys.emplace_back(shard.index(), std::string(n));
+          shard.blocking().add(client_db, n, state->blocked);
         }
-      };
-    }
+        return;
+      }
+      if (!write) return;
+      for (auto& g : state->parts[s]) {
+        storage::Db& db = shard.keyspace().db(g.db);
+        if (g.present) {
+          db.set(g.name, std::move(g.value));
+          if (g.expire_at != storage::kNoExpiry) db.set_expire(g.name, g.expire_at);
+        } else {
+          db.erase(g.name, now_ms);
+        }
+      }
+      // Waking blocked clients must wait until the locks are gone; post it behind the release.
+      if (!shard.blocking().empty()) {
+        std::vector<std::string> owned(names.begin(), names.end());
+        shard.post([&shard, &spec, &args, client_db, owned = std::move(owned)] {
+          std::vector<std::string_view> views(owned.begin(), owned.end());
+          wake_blocked(shard, spec, args, client_db, views);
+        });
+      }
+    };
   }
 
-  auto resume = conn.suspend();
   Connection* c = &conn;
-  auto body = [c, &spec, &args, gathered, client_db, now_ms, databases, write] {
+  auto body = [c, &spec, &args, state, client_db, now_ms, databases, write, retrying] {
     // Run the ordinary handler over a scratch keyspace holding the copies.
     storage::Keyspace scratch(databases);
-    for (auto& part : *gathered)
-      for (auto& g : part.keys)
+    for (auto& part : state->parts)
+      for (auto& g : part)
         if (g.present) {
           scratch.db(g.db).set(g.name, std::move(g.value));
           if (g.expire_at != storage::kNoExpiry) scratch.db(g.db).set_expire(g.name, g.expire_at);
         }
-    run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config());
+    auto outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config());
+    if (outcome.blocked) {
+      state->blocked = retrying ? retrying : new_blocked_client(*c, spec, args, client_db, outcome);
+      state->blocked->multi_shard = true;
+      if (!retrying) state->blocked->keys.clear();
+      return;
+    }
     if (!write) return;
     // Hand the results back to the owning shards (applied in on_release).
-    for (auto& part : *gathered)
-      for (auto& g : part.keys) {
+    for (auto& part : state->parts)
+      for (auto& g : part) {
         storage::Db& db = scratch.db(g.db);
         storage::Value* v = db.find(g.name, now_ms);
         g.present = v != nullptr;
@@ -154,7 +226,35 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
         }
       }
   };
-  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(resume));
+
+  std::function<void()> resume = retrying ? std::function<void()>() : conn.suspend();
+  auto done = [state, retrying, resume = std::move(resume)]() mutable {
+    if (!retrying) {
+      if (state->blocked) {
+        state->blocked->resume = std::move(resume);
+        start_blocking(state->blocked);
+      } else {
+        resume();
+      }
+      return;
+    }
+    // A retry of a blocked client: served, or back to waiting.
+    if (!state->blocked) {
+      retrying->state = BlockedClient::kDone;  // its other registrations are dropped lazily
+      finish_blocked(retrying, nullptr /* reply already written */, /*write_reply=*/false);
+      return;
+    }
+    retrying->state = BlockedClient::kWaiting;
+    if (retrying->timed_out) {
+      int waiting = BlockedClient::kWaiting;
+      if (retrying->state.compare_exchange_strong(waiting, BlockedClient::kDone)) finish_blocked(retrying, nullptr);
+    } else if (retrying->wake_pending.exchange(false)) {
+      int waiting = BlockedClient::kWaiting;
+      if (retrying->state.compare_exchange_strong(waiting, BlockedClient::kRetrying))
+        retry_multi_shard_blocked(retrying);
+    }
+  };
+  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));
 }
 
 void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
@@ -163,47 +263,53 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   Server& server = home.server();
   const int db = conn.session().db;
   const bool write = (spec.flags & kCmdWrite) != 0;
-  auto key_names = [&args, keys] {
-    std::vector<std::string_view> names;
-    names.reserve(keys.size());
-    for (const auto& k : keys) names.push_back(args[k.index]);
-    return names;
-  };
 
   if (shard_index == home.index()) {
-    if (home.locks().empty()) {  // the common case: no transaction in flight here
-      run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, server.config());
-      return;
-    }
-    auto names = key_names();
-    auto ready = [&home, names, db, write] { return !home.locks().blocks(db, names, write); };
-    if (ready()) {
-      run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, server.config());
+    auto names = key_names(args, keys);
+    auto execute_here = [&conn, &spec, &args, &home, &server, db, now_ms, names](std::function<void()> resume) {
+      auto outcome = run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, server.config());
+      wake_blocked(home, spec, args, db, names);
+      if (outcome.blocked) {
+        auto w = new_blocked_client(conn, spec, args, db, outcome);
+        w->resume = resume ? std::move(resume) : conn.suspend();
+        register_blocked(home, w, names);
+        start_blocking(w);
+      } else if (resume) {
+        resume();
+      }
+    };
+    if (home.locks().empty() || !home.locks().blocks(db, names, write)) {
+      execute_here(nullptr);  // the common case: run inline
       return;
     }
     auto resume = conn.suspend();
-    Connection* c = &conn;
-    home.run_when(std::move(ready), [c, &spec, &args, db, now_ms, resume] {
-      run_keyed(spec, args, c->reply(), c->thread().keyspace(), db, now_ms, c->thread().server().config());
-      resume();
-    });
+    home.run_when([&home, names, db, write] { return !home.locks().blocks(db, names, write); },
+                  [execute_here, resume] { execute_here(resume); });
     return;
   }
 
   // The keys live on another thread: run there, bring the reply bytes back.
   // The connection is suspended, so `args` stays untouched until we resume.
+  // `resume` keeps the connection alive; it travels with the work and is only
+  // run and destroyed on the connection's own thread.
   auto resume = conn.suspend();
   Connection* c = &conn;
   ShardThread& owner = server.shard(shard_index);
-  // `resume` keeps the connection alive; it travels with the work and is only
-  // run and destroyed on the connection's own thread.
-  owner.post([c, &owner, &spec, &args, db, now_ms, write, names = key_names(), resume = std::move(resume),
+  owner.post([c, &owner, &spec, &args, db, now_ms, write, names = key_names(args, keys), resume = std::move(resume),
               &home]() mutable {
-    auto execute = [c, &owner, &spec, &args, db, now_ms, resume = std::move(resume), &home]() mutable {
+    auto execute = [c, &owner, &spec, &args, db, now_ms, names, resume = std::move(resume), &home]() mutable {
       std::string& out = c->remote_reply();
       out.clear();
       protocol::ReplyBuilder reply(&out, c->session().resp);
-      run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config());
+      auto outcome = run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config());
+      wake_blocked(owner, spec, args, db, names);
+      if (outcome.blocked) {
+        auto w = new_blocked_client(*c, spec, args, db, outcome);
+        w->resume = std::move(resume);
+        register_blocked(owner, w, names);
+        home.post([w] { start_blocking(w); });
+        return;
+      }
       home.post([c, resume = std::move(resume)] {
         c->reply().raw(c->remote_reply());
         resume();
@@ -214,12 +320,41 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   });
 }
 
+std::vector<KeyRef> route_keys(const CommandSpec& spec, const protocol::ArgList& args, unsigned shard_count) {
+  thread_local std::vector<int> key_indexes;
+  key_indexes.clear();
+  std::vector<KeyRef> keys;
+  if (extract_keys(spec, args, key_indexes)) {
+    keys.reserve(key_indexes.size());
+    for (int i : key_indexes) keys.push_back({shard_of_key(args[i], shard_count), i});
+  }
+  return keys;
+}
+
 }  // namespace
 
-void run_keyed(const CommandSpec& spec, const protocol::ArgList& args, protocol::ReplyBuilder& reply,
-               storage::Keyspace& keyspace, int db, int64_t now_ms, const Config& config) {
+KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, protocol::ReplyBuilder& reply,
+                       storage::Keyspace& keyspace, int db, int64_t now_ms, const Config& config, bool may_block) {
   CommandContext ctx{args, reply, keyspace, db, now_ms, config};
+  ctx.may_block = may_block;
   spec.keyed(ctx);
+  KeyedOutcome outcome;
+  if (ctx.blocked) {
+    outcome.blocked = true;
+    outcome.timeout_ms = ctx.block_timeout_ms;
+    outcome.timeout_reply = ctx.timeout_reply;
+  }
+  return outcome;
+}
+
+void retry_multi_shard_blocked(const std::shared_ptr<BlockedClient>& client) {
+  Connection& conn = *client->conn;
+  if (conn.closed()) {
+    client->state = BlockedClient::kDone;
+    return;
+  }
+  auto keys = route_keys(*client->spec, *client->args, conn.thread().server().shard_count());
+  run_multi_shard(conn, *client->spec, *client->args, keys, unix_time_ms(), client);
 }
 
 void dispatch_command(Connection& conn, const protocol::ArgList& args) {
@@ -271,13 +406,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     run_single_shard(conn, *spec, args, 0, {}, now_ms);
     return;
   }
-  thread_local std::vector<int> key_indexes;
-  key_indexes.clear();
-  std::vector<KeyRef> keys;
-  if (extract_keys(*spec, args, key_indexes)) {
-    keys.reserve(key_indexes.size());
-    for (int i : key_indexes) keys.push_back({shard_of_key(args[i], shard_count), i});
-  }
+  std::vector<KeyRef> keys = route_keys(*spec, args, shard_count);
   if (keys.empty()) {
     run_single_shard(conn, *spec, args, conn.thread().index(), keys, now_ms);
     return;

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/blocking.h"
 #include "server/key_locks.h"
 #include "storage/keyspace.h"
 
@@ -33,6 +34,7 @@ class ShardThread {
   Server& server() { return server_; }
   storage::Keyspace& keyspace() { return keyspace_; }
   KeyLocks& locks() { return locks_; }
+  BlockingRegistry& blocking() { return blocking_; }
   boost::asio::io_context& io() { return *io_; }
 
   // Runs `fn` on this thread, in FIFO order with everything else posted here.
@@ -68,6 +70,7 @@ class ShardThread {
   std::thread thread_;
   storage::Keyspace keyspace_;
   KeyLocks locks_;
+  BlockingRegistry blocking_;
   struct Waiter {
     std::function<bool()> ready;
     std::function<void()> step;

@@ -1,0 +1,6 @@
+// Placeholder until the geo family lands (being written now); not committed in this form.
+#include "server/command_table.h"
+
+namespace distcache::server {
+std::span<const CommandSpec> geo_command_specs() { return {}; }
+}  // namespace distcache::server
