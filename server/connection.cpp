@@ -73,6 +73,16 @@ void Connection::close() {
 // A read is always outstanding, also while a command is suspended (blocked
 // clients must notice a disconnect); input that arrives meanwhile waits in
 // pending_input_.
+void Connection::close_when_flushed() {
+  if (closed_) return;
+  if (suspended_ || (out_.empty() && !write_in_progress_)) {
+    close();
+    return;
+  }
+  session_.close_after_reply = true;
+  flush();
+}
+
 void Connection::read_more() {
   if (reading_ || closed_) return;
   reading_ = true;

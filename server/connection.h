@@ -28,6 +28,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   // Closes the socket now (pending output is dropped).
   void close();
+  // Closes once the replies already produced are written (shutdown).
+  void close_when_flushed();
   bool closed() const { return closed_; }
 
   ShardThread& thread() { return thread_; }

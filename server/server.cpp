@@ -7,6 +7,8 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <mutex>
+#include <condition_variable>
 
 #include "server/connection.h"
 #include "server/log.h"
@@ -165,6 +167,10 @@ int Server::run() {
 
   // Signals are delivered to thread 0's loop; shutdown is then an ordinary event.
   asio::signal_set signals(shards_[0]->io(), SIGINT, SIGTERM);
+  cancel_signal_wait_ = [&signals] {
+    boost::system::error_code ec;
+    signals.cancel(ec);
+  };
   signals.async_wait([this](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log(LogLevel::kWarning, "Received {} scheduling shutdown...", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -176,6 +182,14 @@ int Server::run() {
   log(LogLevel::kNotice, "Ready to accept connections tcp (port {}, {} threads)", bound_port_, shards_.size());
   for (auto& s : shards_) s->start();
   for (auto& s : shards_) s->join();
+  if (shutdown_watchdog_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(shutdown_mutex_);
+      threads_exited_ = true;
+    }
+    shutdown_cv_.notify_all();
+    shutdown_watchdog_.join();
+  }
   log(LogLevel::kWarning, "distcache is now ready to exit, bye bye...");
   return 0;
 }
@@ -185,14 +199,18 @@ void Server::request_shutdown() {
   // Stop accepting on thread 0, then let each thread flush and close its clients.
   shards_[0]->post([this] {
     listener_->stop();
+    cancel_signal_wait_();  // the pending signal wait would keep thread 0's loop alive
     log(LogLevel::kWarning, "User requested shutdown...");
     for (auto& s : shards_) {
       ShardThread* shard = s.get();
-      shard->post([shard] {
-        for (auto& c : shard->connections()) c->close();
-        shard->stop();
-      });
+      shard->post([shard] { shard->drain(); });
     }
+  });
+  // A client that never reads its replies must not hold the process up.
+  shutdown_watchdog_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(shutdown_mutex_);
+    if (!shutdown_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return threads_exited_; }))
+      for (auto& s : shards_) s->stop();
   });
 }
 

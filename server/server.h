@@ -2,7 +2,11 @@
 // The process: configuration, the shard threads, the listening socket, and
 // server-wide counters. Heavy networking headers stay in server.cpp.
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +60,11 @@ class Server {
   int64_t start_time_ms_ = 0;
   std::string run_id_;
   int bound_port_ = 0;
+  std::thread shutdown_watchdog_;
+  std::function<void()> cancel_signal_wait_;  // set by run(); keeps Asio out of this header
+  std::mutex shutdown_mutex_;
+  std::condition_variable shutdown_cv_;
+  bool threads_exited_ = false;
 };
 
 int64_t unix_time_ms();

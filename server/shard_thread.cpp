@@ -80,6 +80,13 @@ void ShardThread::start() {
   });
 }
 
+void ShardThread::drain() {
+  draining_ = true;
+  cron_timer_->timer.cancel();
+  for (auto& c : connections()) c->close_when_flushed();
+  work_.reset();
+}
+
 void ShardThread::stop() {
   work_.reset();
   io_->stop();
@@ -108,17 +115,28 @@ std::vector<std::shared_ptr<Connection>> ShardThread::connections() const {
   return out;
 }
 
+// `timeout` seconds without a command closes a client (blocked clients wait
+// for their own timeout instead), as Redis's clients cron does.
+void ShardThread::close_idle_clients() {
+  const int64_t timeout_s = server_.config().timeout.load(std::memory_order_relaxed);
+  if (timeout_s <= 0 || connections_.empty()) return;
+  const int64_t now = unix_time_ms();
+  for (auto& c : connections())
+    if (!c->is_blocked() && now - c->session().last_interaction_ms > timeout_s * 1000) c->close();
+}
+
 void ShardThread::schedule_cron() {
   int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
   cron_timer_->timer.expires_after(std::chrono::milliseconds(1000 / hz));
   cron_timer_->timer.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    if (ec || draining_) return;
     cron();
     schedule_cron();
   });
 }
 
 void ShardThread::cron() {
+  close_idle_clients();
   // Active expiry, as Redis's "slow cycle": sample volatile keys in each
   // database and repeat while many samples were expired, within a time budget
   // of about a quarter of the cron period. Skipped while a transaction holds

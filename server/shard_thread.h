@@ -50,6 +50,10 @@ class ShardThread {
 
   // Starts the thread (the event loop runs until stop()).
   void start();
+  // Graceful end: stop the cron, close idle connections, let pending replies
+  // finish writing; the loop returns once nothing is left to do.
+  void drain();
+  // Forced end: the loop returns now.
   void stop();
   void join();
 
@@ -61,6 +65,7 @@ class ShardThread {
  private:
   void schedule_cron();
   void cron();
+  void close_idle_clients();
 
   Server& server_;
   unsigned index_;
@@ -77,6 +82,7 @@ class ShardThread {
   };
   std::deque<Waiter> waiters_;
   bool waking_ = false;
+  bool draining_ = false;
   struct Timer;
   std::unique_ptr<Timer> cron_timer_;
   std::vector<std::weak_ptr<Connection>> connections_;
