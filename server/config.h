@@ -33,7 +33,7 @@ struct Config {
   bool daemonize = false;
   std::string pidfile;
   std::string logfile;                      // "" = stdout
-  std::atomic<int> loglevel{1};             // 0 debug, 1 verbose, 2 notice, 3 warning (Redis's order)
+  std::atomic<int> loglevel{2};             // 0 debug, 1 verbose, 2 notice, 3 warning (Redis's order)
   int databases = 16;
   std::atomic<int64_t> hz{10};
   // --- limits
@@ -42,7 +42,7 @@ struct Config {
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
   std::atomic<int64_t> maxmemory{0};
   // --- compact encodings of small collections (Redis 7.0 names and defaults)
-  std::atomic<int64_t> hash_max_listpack_entries{128};
+  std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};
   std::atomic<int64_t> set_max_intset_entries{512};
   std::atomic<int64_t> zset_max_listpack_entries{128};

@@ -64,7 +64,7 @@ enum Flag : unsigned {
   kMultiArg = 1u << 2,   // several arguments in the file / on the command line
 };
 
-enum class Group { kNetwork, kGeneral, kLimits, kPersistence, kSecurity, kCluster, kCompat };
+enum class Group { kNetwork, kGeneral, kLimits, kEncodings, kPersistence, kSecurity, kCluster, kCompat };
 
 // Where the value lives: a Config member, or (std::monostate) the store of
 // compatibility options that have no Config field (accepted, no effect yet).
@@ -170,6 +170,35 @@ const std::vector<Option>& options() {
        .field = &Config::client_query_buffer_limit, .default_value = "1gb", .min = kMB, .max = kLLMax,
        .help = "Largest query buffer of one client"},
 
+      // --- compact encodings of small collections
+      {.name = "hash-max-listpack-entries", .alias = "hash-max-ziplist-entries", .group = Group::kEncodings,
+       .kind = Kind::kInt, .field = &Config::hash_max_listpack_entries, .default_value = "512", .min = 0,
+       .max = kLLMax, .help = "Hashes with more fields leave the compact encoding"},
+      {.name = "hash-max-listpack-value", .alias = "hash-max-ziplist-value", .group = Group::kEncodings,
+       .kind = Kind::kMemory, .field = &Config::hash_max_listpack_value, .default_value = "64", .min = 0,
+       .max = kLLMax, .help = "Hashes with a longer field or value leave the compact encoding"},
+      {.name = "list-max-listpack-size", .alias = "list-max-ziplist-size", .group = Group::kEncodings,
+       .kind = Kind::kInt, .field = &Config::list_max_listpack_size, .default_value = "-2", .min = kIntMin,
+       .max = kIntMax, .help = "List node size: >0 entries per node, -1..-5 for 4..64 KiB per node"},
+      {.name = "list-compress-depth", .group = Group::kEncodings, .kind = Kind::kInt,
+       .field = &Config::list_compress_depth, .default_value = "0", .min = 0, .max = kIntMax,
+       .help = "List nodes left uncompressed at each end (0 = no compression)"},
+      {.name = "set-max-intset-entries", .group = Group::kEncodings, .kind = Kind::kInt,
+       .field = &Config::set_max_intset_entries, .default_value = "512", .min = 0, .max = kLLMax,
+       .help = "Integer-only sets with more members leave the compact encoding"},
+      {.name = "zset-max-listpack-entries", .alias = "zset-max-ziplist-entries", .group = Group::kEncodings,
+       .kind = Kind::kInt, .field = &Config::zset_max_listpack_entries, .default_value = "128", .min = 0,
+       .max = kLLMax, .help = "Sorted sets with more members leave the compact encoding"},
+      {.name = "zset-max-listpack-value", .alias = "zset-max-ziplist-value", .group = Group::kEncodings,
+       .kind = Kind::kMemory, .field = &Config::zset_max_listpack_value, .default_value = "64", .min = 0,
+       .max = kLLMax, .help = "Sorted sets with a longer member leave the compact encoding"},
+      {.name = "stream-node-max-bytes", .group = Group::kEncodings, .kind = Kind::kMemory,
+       .field = &Config::stream_node_max_bytes, .default_value = "4096", .min = 0, .max = kLLMax,
+       .help = "Maximum bytes of one stream node (0 = unlimited)"},
+      {.name = "stream-node-max-entries", .group = Group::kEncodings, .kind = Kind::kInt,
+       .field = &Config::stream_node_max_entries, .default_value = "100", .min = 0, .max = kLLMax,
+       .help = "Maximum entries of one stream node (0 = unlimited)"},
+
       // --- persistence
       {.name = "dir", .group = Group::kPersistence, .kind = Kind::kDir, .flags = kProtected, .field = &Config::dir,
        .default_value = ".", .help = "Working directory for the RDB and AOF files"},
@@ -240,21 +269,7 @@ const std::vector<Option>& options() {
       {.name = "acllog-max-len", .kind = Kind::kInt, .default_value = "128", .min = 0, .max = kLLMax},
       {.name = "busy-reply-threshold", .alias = "lua-time-limit", .kind = Kind::kInt, .default_value = "5000",
        .min = 0, .max = kLLMax},
-      {.name = "hash-max-listpack-entries", .alias = "hash-max-ziplist-entries", .kind = Kind::kInt,
-       .default_value = "512", .min = 0, .max = kLLMax},
-      {.name = "hash-max-listpack-value", .alias = "hash-max-ziplist-value", .kind = Kind::kMemory,
-       .default_value = "64", .min = 0, .max = kLLMax},
-      {.name = "list-max-listpack-size", .alias = "list-max-ziplist-size", .kind = Kind::kInt,
-       .default_value = "-2", .min = kIntMin, .max = kIntMax},
-      {.name = "list-compress-depth", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kIntMax},
-      {.name = "set-max-intset-entries", .kind = Kind::kInt, .default_value = "512", .min = 0, .max = kLLMax},
-      {.name = "zset-max-listpack-entries", .alias = "zset-max-ziplist-entries", .kind = Kind::kInt,
-       .default_value = "128", .min = 0, .max = kLLMax},
-      {.name = "zset-max-listpack-value", .alias = "zset-max-ziplist-value", .kind = Kind::kMemory,
-       .default_value = "64", .min = 0, .max = kLLMax},
       {.name = "hll-sparse-max-bytes", .kind = Kind::kMemory, .default_value = "3000", .min = 0, .max = kLLMax},
-      {.name = "stream-node-max-bytes", .kind = Kind::kMemory, .default_value = "4096", .min = 0, .max = kLLMax},
-      {.name = "stream-node-max-entries", .kind = Kind::kInt, .default_value = "100", .min = 0, .max = kLLMax},
       {.name = "stop-writes-on-bgsave-error", .kind = Kind::kBool, .default_value = "yes"},
       {.name = "rdbcompression", .kind = Kind::kBool, .default_value = "yes"},
       {.name = "rdbchecksum", .kind = Kind::kBool, .flags = kImmutable, .default_value = "yes"},
@@ -551,7 +566,7 @@ std::optional<std::string> parse_oom_score_adj_values(std::string_view text, std
   out.clear();
   for (auto t : tokens) {
     auto v = parse_strtoll(t);
-    if (!v || t.empty() || *v < -2000 || *v > 2000)
+    if (!v || *v < -2000 || *v > 2000)
       return "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
     if (!out.empty()) out += ' ';
     out += std::to_string(*v);
@@ -604,7 +619,10 @@ std::optional<std::string> parse_value(const Option& o, std::string_view text, c
       }
       {
         std::string list;
-        for (const char* c : o.choices) list += (list.empty() ? "" : ", ") + std::string(c);
+        for (const char* c : o.choices) {
+          if (!list.empty()) list += ", ";
+          list += c;
+        }
         return "argument(s) must be one of the following: " + list;
       }
     case Kind::kString:
@@ -803,6 +821,7 @@ const char* group_title(Group g) {
     case Group::kNetwork: return "Network";
     case Group::kGeneral: return "General";
     case Group::kLimits: return "Limits";
+    case Group::kEncodings: return "Encodings of small collections";
     case Group::kPersistence: return "Persistence";
     case Group::kSecurity: return "Security";
     case Group::kCluster: return "Cluster";
@@ -821,7 +840,10 @@ std::string value_syntax(const Option& o) {
                                          : "bytes (units: k kb m mb g gb)";
     case Kind::kEnum: {
       std::string s;
-      for (const char* c : o.choices) s += (s.empty() ? "" : "|") + std::string(c);
+      for (const char* c : o.choices) {
+        if (!s.empty()) s += '|';
+        s += c;
+      }
       return s;
     }
     case Kind::kString: return "string";
@@ -985,8 +1007,8 @@ std::optional<std::string> apply_directive(Config& config, bool& save_seen, cons
 
 std::string options_help() {
   std::string out;
-  for (Group g : {Group::kNetwork, Group::kGeneral, Group::kLimits, Group::kPersistence, Group::kSecurity,
-                  Group::kCluster, Group::kCompat}) {
+  for (Group g : {Group::kNetwork, Group::kGeneral, Group::kLimits, Group::kEncodings, Group::kPersistence,
+                  Group::kSecurity, Group::kCluster, Group::kCompat}) {
     out += fmt::format("\n{}:\n", group_title(g));
     for (const Option& o : options()) {
       if (o.group != g) continue;

@@ -44,7 +44,7 @@ Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
   auto local = socket_->socket.local_endpoint(ec);
   if (!ec) session_.local = endpoint_text(local);
   session_.fd = socket_->socket.native_handle();
-  session_.authenticated = server_.config().requirepass.empty();
+  session_.authenticated = server_.config().get_string(server_.config().requirepass).empty();
 }
 
 Connection::~Connection() = default;

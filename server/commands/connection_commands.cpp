@@ -47,8 +47,13 @@ void select(ConnectionContext& ctx) {
   ctx.reply.ok();
 }
 
+std::string required_password(ConnectionContext& ctx) {
+  const Config& config = ctx.server.config();
+  return config.get_string(config.requirepass);  // CONFIG SET may change it concurrently
+}
+
 bool check_password(ConnectionContext& ctx, std::string_view user, std::string_view password) {
-  const std::string& required = ctx.server.config().requirepass;
+  const std::string required = required_password(ctx);
   if (required.empty()) return false;  // no password configured: AUTH is an error
   return user == "default" && password == required;
 }
@@ -59,7 +64,7 @@ void auth(ConnectionContext& ctx) {
     return;
   }
   const bool with_user = ctx.args.size() == 3;
-  if (!with_user && ctx.server.config().requirepass.empty()) {
+  if (!with_user && required_password(ctx).empty()) {
     ctx.reply.error(
         "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
         "configuration is correct?");
@@ -68,7 +73,7 @@ void auth(ConnectionContext& ctx) {
   std::string_view user = with_user ? ctx.args[1] : std::string_view("default");
   std::string_view pass = ctx.args[with_user ? 2 : 1];
   if (check_password(ctx, user, pass) ||
-      (ctx.server.config().requirepass.empty() && user == "default")) {
+      (required_password(ctx).empty() && user == "default")) {
     ctx.session.authenticated = true;
     ctx.session.user = std::string(user);
     ctx.reply.ok();
@@ -114,7 +119,7 @@ void hello(ConnectionContext& ctx) {
   }
   if (has_auth) {
     bool ok = check_password(ctx, auth_user, auth_pass) ||
-              (ctx.server.config().requirepass.empty() && auth_user == "default");
+              (required_password(ctx).empty() && auth_user == "default");
     if (!ok) {
       ctx.reply.error("WRONGPASS invalid username-password pair or user is disabled.");
       return;
@@ -159,7 +164,7 @@ void reset(ConnectionContext& ctx) {
   ctx.session.resp = 2;
   ctx.reply.set_resp(2);
   ctx.session.name.clear();
-  ctx.session.authenticated = ctx.server.config().requirepass.empty();
+  ctx.session.authenticated = required_password(ctx).empty();
   ctx.session.user = "default";
   ctx.reply.simple("RESET");
 }
