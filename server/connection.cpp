@@ -100,7 +100,7 @@ void Connection::read_more() {
 
 void Connection::on_read(size_t bytes) {
   if (closed_) return;
-  server_.stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  ThreadCounters::add(thread_.counters().net_input_bytes, bytes);
   session_.last_interaction_ms = unix_time_ms();
   if (suspended_) {
     pending_input_.append(socket_->read_buffer, bytes);
@@ -181,7 +181,7 @@ void Connection::flush() {
   writing_.swap(out_);
   out_.clear();
   write_in_progress_ = true;
-  server_.stats().net_output_bytes.fetch_add(writing_.size(), std::memory_order_relaxed);
+  ThreadCounters::add(thread_.counters().net_output_bytes, writing_.size());
   asio::async_write(socket_->socket, asio::buffer(writing_),
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                       self->write_in_progress_ = false;

@@ -391,7 +391,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   Server& server = conn.thread().server();
   session.last_command = spec->name;
   ++session.commands_processed;
-  server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  ThreadCounters::add(conn.thread().counters().commands_processed);
   const int64_t now_ms = unix_time_ms();
 
   if (spec->connection) {

@@ -194,6 +194,12 @@ int Server::run() {
   return 0;
 }
 
+uint64_t Server::sum_counter(std::atomic<uint64_t> ThreadCounters::*field) const {
+  uint64_t total = 0;
+  for (const auto& s : shards_) total += (s->counters().*field).load(std::memory_order_relaxed);
+  return total;
+}
+
 void Server::request_shutdown() {
   if (shutting_down_.exchange(true)) return;
   // Stop accepting on thread 0, then let each thread flush and close its clients.

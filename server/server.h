@@ -17,14 +17,12 @@ namespace distcache::server {
 
 class ShardThread;
 class Listener;
+struct ThreadCounters;
 
 struct ServerStats {
   std::atomic<uint64_t> connections_received{0};
-  std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> expired_keys{0};
-  std::atomic<uint64_t> net_input_bytes{0};
-  std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<int64_t> connected_clients{0};
   std::atomic<uint64_t> dirty{0};  // changes since start (rdb_changes_since_last_save later)
 };
@@ -44,6 +42,8 @@ class Server {
   unsigned shard_count() const { return static_cast<unsigned>(shards_.size()); }
   ShardThread& shard(unsigned i) { return *shards_[i]; }
   ServerStats& stats() { return stats_; }
+  // Sum of one ThreadCounters field over all threads.
+  uint64_t sum_counter(std::atomic<uint64_t> ThreadCounters::*field) const;
   uint64_t next_client_id() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }

@@ -23,6 +23,22 @@ namespace distcache::server {
 class Server;
 class Connection;
 
+// Counters that only their own thread writes: plain load+store, no locked
+// instruction on the hot path. INFO reads them from other threads.
+struct ThreadCounters {
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  static void add(std::atomic<uint64_t>& counter, uint64_t n = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void reset() {
+    commands_processed.store(0, std::memory_order_relaxed);
+    net_input_bytes.store(0, std::memory_order_relaxed);
+    net_output_bytes.store(0, std::memory_order_relaxed);
+  }
+};
+
 class ShardThread {
  public:
   ShardThread(Server& server, unsigned index, size_t databases);
@@ -35,6 +51,7 @@ class ShardThread {
   storage::Keyspace& keyspace() { return keyspace_; }
   KeyLocks& locks() { return locks_; }
   BlockingRegistry& blocking() { return blocking_; }
+  ThreadCounters& counters() { return counters_; }
   boost::asio::io_context& io() { return *io_; }
 
   // Runs `fn` on this thread, in FIFO order with everything else posted here.
@@ -76,6 +93,7 @@ class ShardThread {
   storage::Keyspace keyspace_;
   KeyLocks locks_;
   BlockingRegistry blocking_;
+  ThreadCounters counters_;
   struct Waiter {
     std::function<bool()> ready;
     std::function<void()> step;

@@ -128,7 +128,7 @@ uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisito
   if (t.size() == 0) return 0;
   // Like Redis: stop after `count` keys or 10 * count bucket steps.
   const size_t want = std::max<size_t>(count, 1);
-  size_t budget = want * 10;
+  size_t budget = want > SIZE_MAX / 10 ? SIZE_MAX : want * 10;
   size_t emitted = 0;
   size_t expired = 0;
   do {

@@ -41,8 +41,9 @@ class Db {
   // Inserts or overwrites. An existing TTL is removed unless keep_ttl. set()
   // has no clock: with keep_ttl, look the key up with find() first so that an
   // already-expired key is reclaimed instead of lending its old TTL.
-  // Value pointers/references stay valid until their key is erased or
-  // overwritten by set() (rehashing never moves a key).
+  // Value pointers/references stay valid until their key is deleted (erase,
+  // expiry, clear): rehashing never moves a key, and set() on an existing key
+  // moves the new value into the same slot.
   Value& set(std::string_view key, Value&& v, bool keep_ttl = false);
 
   // Deletes the key; true if it existed (expired keys count as absent).

@@ -39,7 +39,7 @@ namespace {
 // Arrays of at least this many bytes are mmapped directly.
 constexpr size_t kMmapBytes = size_t{256} << 10;
 // Granularity of releasing emptied parts of an old array during a rehash.
-constexpr size_t kReleaseChunk = size_t{2} << 20;
+constexpr size_t kReleaseChunk = size_t{256} << 10;
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 

@@ -123,6 +123,7 @@ class KeyTable {
   // Introspection for tests.
   size_t main_buckets() const { return main_.bucket_count(); }
   size_t expire_buckets() const { return expires_.bucket_count(); }
+  size_t main_rehash_index() const { return main_.rehash_index(); }  // SIZE_MAX when idle
 
  private:
   struct MainTraits {

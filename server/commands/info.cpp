@@ -101,8 +101,9 @@ void write_stats(std::string& out, Server& server, int64_t now_ms) {
                  "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
                  "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n"
                  "expired_keys:{}\r\nevicted_keys:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\n",
-                 st.connections_received.load(), st.commands_processed.load(), st.net_input_bytes.load(),
-                 st.net_output_bytes.load(), st.rejected_connections.load(), st.expired_keys.load());
+                 st.connections_received.load(), server.sum_counter(&ThreadCounters::commands_processed),
+                 server.sum_counter(&ThreadCounters::net_input_bytes),
+                 server.sum_counter(&ThreadCounters::net_output_bytes), st.rejected_connections.load(), st.expired_keys.load());
 }
 
 void write_replication(std::string& out, Server& server) {

@@ -10,6 +10,7 @@
 #include "server/connection_context.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/shard_thread.h"
 
 namespace distcache::server {
 namespace {
@@ -53,12 +54,11 @@ void config_set(ConnectionContext& ctx) {
 void config_resetstat(ConnectionContext& ctx) {
   auto& st = ctx.server.stats();
   st.connections_received = 0;
-  st.commands_processed = 0;
   st.rejected_connections = 0;
   st.expired_keys = 0;
-  st.net_input_bytes = 0;
-  st.net_output_bytes = 0;
-  ctx.reply.ok();
+  auto& reply = ctx.reply;
+  // Each thread resets its own counters (they have a single writer).
+  ctx.for_each_shard([](ShardThread& s) { s.counters().reset(); }, [&reply] { reply.ok(); });
 }
 
 void config_help(ConnectionContext& ctx) {
