@@ -24,6 +24,7 @@ std::span<const CommandSpec> geo_command_specs();          // commands/geo_comma
 std::span<const CommandSpec> bitmap_command_specs();       // commands/bitmap_commands.cpp
 std::span<const CommandSpec> hyperloglog_command_specs();  // commands/hyperloglog_commands.cpp
 std::span<const CommandSpec> stream_command_specs();       // commands/stream_commands.cpp
+std::span<const CommandSpec> memory_command_specs();       // commands/memory_commands.cpp
 
 class CommandTable {
  public:
