@@ -108,8 +108,20 @@ void BlockingRegistry::serve_waiters(ShardThread& shard, const std::string& name
   }
 }
 
+namespace {
+// INFO's blocked_clients: counted from start_blocking until the client is completed or gone.
+void uncount(BlockedClient& client) {
+  if (client.counted) {
+    client.counted = false;
+    client.home->server().stats().blocked_clients.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+}  // namespace
+
 void start_blocking(const std::shared_ptr<BlockedClient>& client) {
   client->conn->set_blocked_client(client);
+  client->counted = true;
+  client->home->server().stats().blocked_clients.fetch_add(1, std::memory_order_relaxed);
   if (client->state == BlockedClient::kDone || client->timeout_ms <= 0) return;
   if (!client->timer) client->timer = std::make_shared<BlockedClient::Timer>(client->home->io());
   auto timer = client->timer;
@@ -137,6 +149,7 @@ void finish_blocked(const std::shared_ptr<BlockedClient>& client, const std::str
   }
   Connection* conn = client->conn;
   conn->set_blocked_client(nullptr);
+  uncount(*client);
   if (!conn->closed() && write_reply) {
     if (reply) {
       conn->reply().raw(*reply);
@@ -162,6 +175,7 @@ void cancel_blocked(const std::shared_ptr<BlockedClient>& client) {
     ShardThread& s = client->home->server().shard(shard);
     s.post([client, &s, key = key] { s.blocking().remove(client.get(), client->db, key); });
   }
+  uncount(*client);
   // Drop the connection's self-reference later, on this thread, outside close().
   client->home->post([client] { client->resume = nullptr; });
 }

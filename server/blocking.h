@@ -45,6 +45,7 @@ struct BlockedClient {
   bool multi_shard = false;
   std::vector<std::pair<unsigned, std::string>> keys;  // (shard, key) registrations
   std::string reply;                       // reply produced by a retry on a shard thread
+  bool counted = false;                    // included in INFO blocked_clients (home thread only)
   struct Timer;
   std::shared_ptr<Timer> timer;            // lives on `home`
 };

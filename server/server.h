@@ -24,6 +24,7 @@ struct ServerStats {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> expired_keys{0};
   std::atomic<int64_t> connected_clients{0};
+  std::atomic<int64_t> blocked_clients{0};
   std::atomic<uint64_t> dirty{0};  // changes since start (rdb_changes_since_last_save later)
 };
 

@@ -70,9 +70,10 @@ void write_server(std::string& out, Server& server, int64_t now_ms) {
 void write_clients(std::string& out, Server& server) {
   fmt::format_to(std::back_inserter(out),
                  "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\n"
-                 "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"
+                 "client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\n"
                  "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                 server.stats().connected_clients.load(), server.config().maxclients.load());
+                 server.stats().connected_clients.load(), server.config().maxclients.load(),
+                 server.stats().blocked_clients.load());
 }
 
 void write_memory(std::string& out, Server& server) {
