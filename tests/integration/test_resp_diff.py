@@ -21,7 +21,7 @@ import sys
 import harness
 
 # Command families compared by resp-diff. Extend as the server grows.
-FAMILIES = ("strings", "keys", "expire")
+FAMILIES = ("strings", "keys", "expire", "lists", "streams")
 
 SHORT_SEEDS = range(1, 6)
 SHORT_OPS = 3000
@@ -35,6 +35,8 @@ RUN_TIMEOUT = 600  # seconds per resp-diff run
 
 
 class RespDiffTest(harness.ServerTestCase):
+    # Two shard threads even on a one-core machine, so cross-shard paths run.
+    DISTCACHE_ARGS = ("--threads", "2")
 
     @classmethod
     def setUpClass(cls):
