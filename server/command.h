@@ -93,6 +93,12 @@ struct CommandContext {
   bool blocked = false;
   int64_t block_timeout_ms = 0;  // 0 = forever
   TimeoutReply timeout_reply = TimeoutReply::kNullArray;
+  // Before blocking, a command may pin an argument to what it resolved to
+  // (XREAD's "$" becomes the last ID), so its retries see the same request.
+  // The arguments belong to the suspended client and nothing else reads them.
+  void rewrite_arg(size_t index, std::string_view value) {
+    const_cast<protocol::ArgList&>(args).mutable_at(index).assign(value.data(), value.size());
+  }
   void block(int64_t timeout_ms, TimeoutReply reply_on_timeout) {
     blocked = true;
     block_timeout_ms = timeout_ms;

@@ -759,7 +759,7 @@ void xread_generic(CommandContext& ctx, bool xreadgroup) {
     // The arguments are the blocked connection's own, untouched while it waits.
     for (size_t k = 0; k < streams_count; ++k)
       if (dollar[k])
-        const_cast<protocol::ArgList&>(args).mutable_at(streams_arg + streams_count + k) = ids[k].to_string();
+        ctx.rewrite_arg(streams_arg + streams_count + k, ids[k].to_string());
     ctx.block(timeout, CommandContext::TimeoutReply::kNullArray);
     return;
   }
