@@ -123,7 +123,7 @@ bool Db::persist(std::string_view key) {
 size_t Db::size() const { return table_ ? table_->size() : 0; }
 size_t Db::expires_size() const { return table_ ? table_->expires_size() : 0; }
 
-uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit) {
+uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit, const ReapFilter* reap) {
   DC_TABLE_OR(0);
   if (t.size() == 0) return 0;
   // Like Redis: stop after `count` keys or 10 * count bucket steps.
@@ -136,8 +136,10 @@ uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisito
       if (n->has_expire()) {
         const uint64_t h = KeyTable::hash(n->key.view());
         if (is_expired(t.expire_of(n, h), now_ms)) {
-          t.erase_in_scan(n, h);
-          ++expired;
+          if (reap == nullptr || (*reap)(n->key.view(), n->value)) {
+            t.erase_in_scan(n, h);
+            ++expired;
+          }
           return;
         }
       }

@@ -64,7 +64,12 @@ class Db {
   // also when the table grows or shrinks between calls. Visits about `count`
   // buckets' worth of keys. Expired keys are skipped (and may be reclaimed).
   using KeyVisitor = std::function<void(std::string_view key, const Value& v)>;
-  uint64_t scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit);
+  // `reap`, when given, decides which expired keys met on the way are deleted
+  // (Redis's SCAN deletes only those that pass its MATCH and TYPE filters);
+  // without it every expired key met is deleted.
+  using ReapFilter = std::function<bool(std::string_view key, const Value& v)>;
+  uint64_t scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisitor& visit,
+                const ReapFilter* reap = nullptr);
 
   // Visits every key (expired ones skipped). Must not modify the Db inside.
   void for_each(int64_t now_ms, const KeyVisitor& visit) const;

@@ -114,13 +114,21 @@ void scan_step(Server& server, ShardThread& home, protocol::ReplyBuilder& reply,
   shard.post([&server, &home, &reply, st, &shard] {
     storage::Db& db = shard.keyspace().db(st->db);
     // Like Redis: visit buckets until COUNT keys were seen or ten times as many buckets were visited.
+    // Redis filters by MATCH, then TYPE, then expiry: an expired key is
+    // deleted only when it passed the first two.
+    auto wanted = [&st](std::string_view key, const storage::Value& v) {
+      if (st->opts.has_pattern && !storage::glob_match(st->opts.pattern, key)) return false;
+      return !st->opts.has_type || storage::type_name(v.type()) == st->opts.type;
+    };
+    storage::Db::ReapFilter reap = wanted;
     size_t iterations = st->opts.count * 10;
     do {
-      st->table_cursor = db.scan(st->table_cursor, 1, st->now, [&](std::string_view key, const storage::Value& v) {
-        if (st->opts.has_pattern && !storage::glob_match(st->opts.pattern, key)) return;
-        if (st->opts.has_type && storage::type_name(v.type()) != st->opts.type) return;
-        st->keys.emplace_back(key);
-      });
+      st->table_cursor = db.scan(
+          st->table_cursor, 1, st->now,
+          [&](std::string_view key, const storage::Value& v) {
+            if (wanted(key, v)) st->keys.emplace_back(key);
+          },
+          &reap);
     } while (st->table_cursor != 0 && --iterations > 0 && st->keys.size() < st->opts.count);
     home.post([&server, &home, &reply, st] {
       uint64_t cursor;
