@@ -175,7 +175,11 @@ void command_getkeys(ConnectionContext& ctx) {
     return;
   }
   std::vector<int> keys;
-  if (!extract_keys(*spec, sub, keys) || keys.empty()) {
+  if (!extract_keys(*spec, sub, keys)) {
+    ctx.reply.error("ERR Invalid arguments specified for command");
+    return;
+  }
+  if (keys.empty()) {
     ctx.reply.error("ERR The command has no key arguments");
     return;
   }
