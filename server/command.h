@@ -144,6 +144,27 @@ struct CommandSpec {
   std::span<const CommandSpec> subcommands{};  // for container commands
 };
 
+// The spec of a keyed command of `group`. Family files wrap it with their
+// group name so that their tables read one command per line.
+constexpr CommandSpec keyed_command(std::string_view group, std::string_view name, int arity, uint32_t flags,
+                                    uint64_t acl, int first, int last, int step, KeyedHandler handler,
+                                    std::string_view summary, std::string_view since, std::string_view complexity,
+                                    KeyFinder finder = nullptr) {
+  return CommandSpec{.name = name,
+                     .arity = arity,
+                     .flags = flags,
+                     .acl = acl,
+                     .first_key = first,
+                     .last_key = last,
+                     .key_step = step,
+                     .keyed = handler,
+                     .find_keys = finder,
+                     .group = group,
+                     .summary = summary,
+                     .since = since,
+                     .complexity = complexity};
+}
+
 // Error texts shared by many commands (without the leading '-').
 namespace errors {
 inline constexpr std::string_view kWrongType =

@@ -583,19 +583,8 @@ bool blmpop_keys(const protocol::ArgList& args, std::vector<int>& out) { return 
 constexpr CommandSpec make(std::string_view name, int arity, uint32_t flags, uint64_t acl, int first, int last,
                            int step, KeyedHandler handler, std::string_view summary, std::string_view since,
                            std::string_view complexity, KeyFinder finder = nullptr) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .acl = acl,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .keyed = handler,
-                     .find_keys = finder,
-                     .group = "list",
-                     .summary = summary,
-                     .since = since,
-                     .complexity = complexity};
+  return keyed_command("list", name, arity, flags, acl, first, last, step, handler, summary, since, complexity,
+                       finder);
 }
 
 constexpr uint64_t kWriteList = kAclWrite | kAclList;

@@ -641,19 +641,9 @@ constexpr uint64_t kReadString = kAclRead | kAclString;
 
 constexpr CommandSpec make(std::string_view name, int arity, uint32_t flags, uint64_t acl, int first, int last,
                            int step, KeyedHandler handler, std::string_view summary, std::string_view since,
-                           std::string_view complexity) {
-  return CommandSpec{.name = name,
-                     .arity = arity,
-                     .flags = flags,
-                     .acl = acl,
-                     .first_key = first,
-                     .last_key = last,
-                     .key_step = step,
-                     .keyed = handler,
-                     .group = "string",
-                     .summary = summary,
-                     .since = since,
-                     .complexity = complexity};
+                           std::string_view complexity, KeyFinder finder = nullptr) {
+  return keyed_command("string", name, arity, flags, acl, first, last, step, handler, summary, since, complexity,
+                       finder);
 }
 
 constexpr std::string_view kRangeComplexity =
