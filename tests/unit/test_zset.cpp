@@ -287,7 +287,7 @@ TEST_CASE("encoding thresholds: entries and member length", "[zset]") {
   CHECK(r.run("object encoding f") == "$8\r\nskiplist\r\n");
 }
 
-TEST_CASE("-0 keeps its sign only in the skiplist encoding (as Redis)", "[zset]") {
+TEST_CASE("negative zero keeps its sign only in the skiplist encoding (as Redis)", "[zset]") {
   CommandRunner r = make_runner();
   expect_replies(r, {
       {"zadd a -0.0 x", ":1\r\n"},
