@@ -155,12 +155,31 @@ void finish_blocked(const std::shared_ptr<BlockedClient>& client, const std::str
       conn->reply().raw(*reply);
     } else if (client->timeout_reply == CommandContext::TimeoutReply::kNullBulk) {
       conn->reply().null_bulk();
+    } else if (client->timeout_reply == CommandContext::TimeoutReply::kZero) {
+      conn->reply().integer(0);
     } else {
       conn->reply().null_array();
     }
   }
   auto resume = std::move(client->resume);
   if (resume) resume();
+}
+
+bool unblock_client(const std::shared_ptr<BlockedClient>& client, std::string_view error) {
+  int waiting = BlockedClient::kWaiting;
+  if (!client->state.compare_exchange_strong(waiting, BlockedClient::kDone)) return false;
+  for (auto& [shard, key] : client->keys) {
+    ShardThread& s = client->home->server().shard(shard);
+    s.post([client, &s, key = key] { s.blocking().remove(client.get(), client->db, key); });
+  }
+  if (error.empty()) {
+    finish_blocked(client, nullptr);
+  } else {
+    std::string reply;
+    protocol::ReplyBuilder(&reply, client->resp).error(error);
+    finish_blocked(client, &reply);
+  }
+  return true;
 }
 
 void cancel_blocked(const std::shared_ptr<BlockedClient>& client) {

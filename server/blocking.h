@@ -78,5 +78,9 @@ void finish_blocked(const std::shared_ptr<BlockedClient>& client, const std::str
                     bool write_reply = true);
 // The client disconnected: stop waiting, never serve it.
 void cancel_blocked(const std::shared_ptr<BlockedClient>& client);
+// CLIENT UNBLOCK, on the client's own thread: completes a waiting client
+// with its timeout reply, or with `error` when not empty. False if it was
+// not waiting (already being served or done).
+bool unblock_client(const std::shared_ptr<BlockedClient>& client, std::string_view error);
 
 }  // namespace distcache::server

@@ -88,7 +88,7 @@ struct CommandContext {
   // when one of the command's keys is signalled ready, or sends the timeout
   // reply (nil) when the timeout expires. When may_block is false (inside
   // MULTI/EXEC or a script), the handler replies the timeout reply at once.
-  enum class TimeoutReply { kNullArray, kNullBulk };
+  enum class TimeoutReply { kNullArray, kNullBulk, kZero /* WAIT */ };
   bool may_block = true;
   bool blocked = false;
   int64_t block_timeout_ms = 0;  // 0 = forever

@@ -46,6 +46,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The blocked command this connection waits for, if any (see blocking.h).
   void set_blocked_client(std::shared_ptr<BlockedClient> client) { blocked_client_ = std::move(client); }
   bool is_blocked() const { return blocked_client_ != nullptr; }
+  const std::shared_ptr<BlockedClient>& blocked_client() const { return blocked_client_; }
 
   // One line of CLIENT LIST for this connection.
   std::string client_info(int64_t now_ms) const;

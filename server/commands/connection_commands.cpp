@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "server/blocking.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/config.h"
@@ -169,6 +170,39 @@ void reset(ConnectionContext& ctx) {
   ctx.reply.simple("RESET");
 }
 
+// WAIT numreplicas timeout: there are no replicas, so it answers 0 at once
+// when none are asked for, else after the timeout (0 = forever), as Redis.
+void wait_command(ConnectionContext& ctx) {
+  int64_t replicas, timeout;
+  if (!parse_int64(ctx.args[1], replicas)) {
+    ctx.reply.error(errors::kNotInteger);
+    return;
+  }
+  if (!parse_int64(ctx.args[2], timeout)) {
+    ctx.reply.error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (timeout < 0) {
+    ctx.reply.error("ERR timeout is negative");
+    return;
+  }
+  if (replicas <= 0) {
+    ctx.reply.integer(0);
+    return;
+  }
+  auto w = std::make_shared<BlockedClient>();
+  w->conn = &ctx.connection();
+  w->home = &ctx.thread;
+  w->spec = &ctx.spec;
+  w->args = &ctx.args;
+  w->db = ctx.session.db;
+  w->resp = ctx.session.resp;
+  w->timeout_ms = timeout;
+  w->timeout_reply = CommandContext::TimeoutReply::kZero;
+  w->resume = ctx.suspend();
+  start_blocking(w);
+}
+
 // --- CLIENT
 
 void client_id(ConnectionContext& ctx) { ctx.reply.integer(static_cast<int64_t>(ctx.session.id)); }
@@ -317,6 +351,39 @@ void client_kill(ConnectionContext& ctx) {
       });
 }
 
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+void client_unblock(ConnectionContext& ctx) {
+  int64_t id;
+  if (!parse_int64(ctx.args[2], id)) {
+    ctx.reply.error(errors::kNotInteger);
+    return;
+  }
+  bool with_error = false;
+  if (ctx.args.size() == 4) {
+    if (is_option(ctx.args[3], "error"))
+      with_error = true;
+    else if (!is_option(ctx.args[3], "timeout")) {
+      ctx.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  } else if (ctx.args.size() > 4) {
+    ctx.reply.error(errors::kSyntax);
+    return;
+  }
+  auto unblocked = std::make_shared<std::atomic<bool>>(false);
+  auto& reply = ctx.reply;
+  ctx.for_each_shard(
+      [unblocked, id, with_error](ShardThread& shard) {
+        for (auto& c : shard.connections()) {
+          if (static_cast<int64_t>(c->session().id) != id || !c->is_blocked()) continue;
+          auto blocked = c->blocked_client();  // keep it alive: completing it clears the connection's pointer
+          if (unblock_client(blocked, with_error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : ""))
+            *unblocked = true;
+        }
+      },
+      [unblocked, &reply] { reply.integer(*unblocked ? 1 : 0); });
+}
+
 void client_help(ConnectionContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -334,6 +401,8 @@ void client_help(ConnectionContext& ctx) {
       "    Return information about client connections.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "HELP",
       "    Print this help.",
   };
@@ -363,6 +432,10 @@ const CommandSpec kClientSubcommands[] = {
      .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_kill, .group = "connection",
      .summary = "Closes connections picked by address, id or other filters.", .since = "2.4.0",
      .complexity = "O(N) where N is the number of client connections"},
+    {.name = "client|unblock", .arity = -3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_unblock, .group = "connection",
+     .summary = "Unblocks a client blocked by a blocking command.", .since = "5.0.0",
+     .complexity = "O(log N) where N is the number of client connections"},
     {.name = "client|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kConnAcl,
      .connection = client_help, .group = "connection", .summary = "Lists the CLIENT subcommands.",
      .since = "5.0.0", .complexity = "O(1)"},
@@ -394,6 +467,10 @@ const CommandSpec kConnectionCommands[] = {
      .acl = kAclFast | kAclConnection, .connection = hello, .group = "connection",
      .summary = "Handshake: picks RESP2 or RESP3, optionally authenticates and names the connection.",
      .since = "6.0.0", .complexity = "O(1)"},
+    {.name = "wait", .arity = 3, .flags = kCmdNoscript, .acl = kAclSlow | kAclConnection,
+     .connection = wait_command, .group = "generic",
+     .summary = "Waits until earlier writes reach the given number of replicas (there are none).",
+     .since = "3.0.0", .complexity = "O(1)"},
     {.name = "client", .arity = -2, .flags = 0, .acl = kAclSlow, .group = "connection",
      .summary = "A container for client connection commands.", .since = "2.4.0",
      .complexity = "Depends on subcommand.", .subcommands = kClientSubcommands},

@@ -99,6 +99,22 @@ class BlockingTest(harness.ServerTestCase):
         self.r.rpush("gone", "kept")
         self.assertEqual(self.r.lrange("gone", 0, -1), [b"kept"])
 
+    def test_client_unblock(self):
+        b = Blocker(self.server, "BLPOP", "never", "0")
+        wait_until(lambda: self.blocked() == 1, "the client to block")
+        blocked = [c for c in self.r.client_list() if c["cmd"] == "blpop"]
+        self.assertEqual(len(blocked), 1)
+        client_id = int(blocked[0]["id"])
+        self.assertEqual(self.r.client_unblock(client_id, error=True), True)
+        result = b.join()
+        self.assertIsInstance(result, harness.RespError)
+        self.assertIn("UNBLOCKED", str(result))
+        self.assertEqual(self.r.client_unblock(client_id), False)
+
+    def test_wait_without_replicas(self):
+        self.assertEqual(self.r.execute_command("WAIT", 0, 0), 0)
+        self.assertEqual(self.r.execute_command("WAIT", 1, 20), 0)  # times out: no replica acknowledges
+
 
 if __name__ == "__main__":
     harness.main()
