@@ -30,6 +30,30 @@ inline bool is_option(std::string_view arg, std::string_view word) {
 // Strict signed 64-bit integer, as Redis's string2ll accepts it.
 using storage::parse_int64;
 
+// [MATCH pattern] [COUNT n] of HSCAN / SSCAN, from argument `first` on.
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;  // false for no MATCH or MATCH *
+};
+// Returns "" on success, else the error to reply (Redis's texts and order).
+template <typename Args>
+std::string_view parse_scan_options(const Args& args, size_t first, ScanOptions& out) {
+  for (size_t i = first; i < args.size(); i += 2) {
+    const bool has_value = i + 1 < args.size();
+    if (is_option(args[i], "count") && has_value) {
+      if (!parse_int64(args[i + 1], out.count)) return "ERR value is not an integer or out of range";
+      if (out.count < 1) return "ERR syntax error";
+    } else if (is_option(args[i], "match") && has_value) {
+      out.pattern = args[i + 1];
+      out.use_pattern = out.pattern != "*";
+    } else {
+      return "ERR syntax error";
+    }
+  }
+  return {};
+}
+
 // Client names may not contain spaces, newlines or other special characters (CLIENT SETNAME rules).
 inline bool valid_client_name(std::string_view name) {
   for (unsigned char c : name)

@@ -385,28 +385,14 @@ void hscan_command(CommandContext& ctx) {
     ctx.reply.empty_array();
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.args.size(); i += 2) {
-    const bool has_value = i + 1 < ctx.args.size();
-    if (is_option(ctx.args[i], "count") && has_value) {
-      if (!storage::parse_int64(ctx.args[i + 1], count)) {
-        ctx.reply.error(errors::kNotInteger);
-        return;
-      }
-      if (count < 1) {
-        ctx.reply.error(errors::kSyntax);
-        return;
-      }
-    } else if (is_option(ctx.args[i], "match") && has_value) {
-      pattern = ctx.args[i + 1];
-      use_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-    } else {
-      ctx.reply.error(errors::kSyntax);
-      return;
-    }
+  ScanOptions opts;
+  if (auto error = parse_scan_options(ctx.args, 3, opts); !error.empty()) {
+    ctx.reply.error(error);
+    return;
   }
+  const int64_t count = opts.count;
+  const std::string_view pattern = opts.pattern;
+  const bool use_pattern = opts.use_pattern;
   std::vector<HashValue::Pair> found;
   const uint64_t next = h->scan(cursor, static_cast<size_t>(count), [&](std::string_view f, std::string_view v) {
     if (!use_pattern || storage::glob_match(pattern, f)) found.emplace_back(f, v);
