@@ -15,6 +15,7 @@
 
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/commands/zset_access.h"
 #include "server/commands/arg_util.h"
 #include "server/config.h"
 #include "storage/geohash.h"
@@ -31,26 +32,6 @@ using storage::ValueType;
 using storage::ZScoreRange;
 using storage::ZSetLimits;
 using storage::ZSetValue;
-
-ZSetLimits zset_limits(const CommandContext& ctx) {
-  const int64_t e = ctx.config.zset_max_listpack_entries.load(std::memory_order_relaxed);
-  const int64_t v = ctx.config.zset_max_listpack_value.load(std::memory_order_relaxed);
-  return ZSetLimits{static_cast<size_t>(std::max<int64_t>(e, 0)), static_cast<size_t>(std::max<int64_t>(v, 0))};
-}
-
-// The sorted set under `key` (nullptr when absent); false after replying
-// WRONGTYPE.
-bool get_zset(CommandContext& ctx, std::string_view key, ZSetValue*& out) {
-  Value* v = ctx.db().find(key, ctx.now_ms);
-  out = nullptr;
-  if (!v) return true;
-  if (v->type() != ValueType::kZSet) {
-    ctx.reply.error(errors::kWrongType);
-    return false;
-  }
-  out = &v->as<ZSetValue>();
-  return true;
-}
 
 // A coordinate as Redis replies it: long double, 17 decimals, trailing zeros
 // trimmed; a bulk string in RESP2, a double in RESP3.

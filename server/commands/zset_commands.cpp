@@ -23,6 +23,7 @@
 
 #include "server/command.h"
 #include "server/command_table.h"
+#include "server/commands/zset_access.h"
 #include "server/commands/arg_util.h"
 #include "server/config.h"
 #include "storage/glob.h"
@@ -51,26 +52,6 @@ constexpr std::string_view kNotPositive = "ERR value is out of range, must be po
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-ZSetLimits zset_limits(const CommandContext& ctx) {
-  const int64_t e = ctx.config.zset_max_listpack_entries.load(std::memory_order_relaxed);
-  const int64_t v = ctx.config.zset_max_listpack_value.load(std::memory_order_relaxed);
-  return ZSetLimits{static_cast<size_t>(std::max<int64_t>(e, 0)), static_cast<size_t>(std::max<int64_t>(v, 0))};
-}
-
-// The sorted set under `key` (nullptr when absent). Returns false after
-// replying WRONGTYPE when the key holds another type.
-bool get_zset(CommandContext& ctx, std::string_view key, ZSetValue*& out) {
-  Value* v = ctx.db().find(key, ctx.now_ms);
-  out = nullptr;
-  if (!v) return true;
-  if (v->type() != ValueType::kZSet) {
-    ctx.reply.error(errors::kWrongType);
-    return false;
-  }
-  out = &v->as<ZSetValue>();
-  return true;
-}
 
 // Replies one element of a member list: with scores, RESP3 nests each pair.
 void reply_entry(protocol::ReplyBuilder& r, std::string_view member, double score, bool withscores) {
