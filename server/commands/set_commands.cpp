@@ -76,6 +76,16 @@ SetValue* find_set(CommandContext& ctx, std::string_view key, bool& wrong_type) 
   return &v->as<SetValue>();
 }
 
+// The set under `key` (nullptr when absent). Returns false after replying
+// WRONGTYPE when the key holds another type.
+template <typename SetPtr>
+bool lookup_set(CommandContext& ctx, std::string_view key, SetPtr& out) {
+  bool wrong_type;
+  out = find_set(ctx, key, wrong_type);
+  if (wrong_type) ctx.reply.error(errors::kWrongType);
+  return !wrong_type;
+}
+
 // Emits every member of `s` as bulk strings (the caller wrote the header).
 void emit_members(CommandContext& ctx, const SetValue& s) {
   s.for_each([&ctx](std::string_view m) { ctx.reply.bulk(m); });
@@ -137,12 +147,8 @@ void sadd_command(CommandContext& ctx) {
 }
 
 void srem_command(CommandContext& ctx) {
-  bool wrong_type;
-  SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   int64_t removed = 0;
   if (s != nullptr) {
     for (size_t i = 2; i < ctx.args.size() && !s->empty(); ++i)
@@ -153,12 +159,8 @@ void srem_command(CommandContext& ctx) {
 }
 
 void smembers_command(CommandContext& ctx) {
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   if (s == nullptr) {
     ctx.reply.set(0);
     return;
@@ -168,33 +170,21 @@ void smembers_command(CommandContext& ctx) {
 }
 
 void sismember_command(CommandContext& ctx) {
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   ctx.reply.integer(s != nullptr && s->contains(ctx.args[2]) ? 1 : 0);
 }
 
 void smismember_command(CommandContext& ctx) {
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   ctx.reply.array(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); ++i) ctx.reply.integer(s != nullptr && s->contains(ctx.args[i]) ? 1 : 0);
 }
 
 void scard_command(CommandContext& ctx) {
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   ctx.reply.integer(s == nullptr ? 0 : static_cast<int64_t>(s->size()));
 }
 
@@ -208,12 +198,8 @@ void spop_with_count(CommandContext& ctx) {
     return;
   }
   std::string_view key = ctx.args[1];
-  bool wrong_type;
-  SetValue* s = find_set(ctx, key, wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  SetValue* s;
+  if (!lookup_set(ctx, key, s)) return;
   if (s == nullptr || n == 0) {
     ctx.reply.set(0);
     return;
@@ -269,12 +255,8 @@ void spop_command(CommandContext& ctx) {
     ctx.reply.error(errors::kSyntax);
     return;
   }
-  bool wrong_type;
-  SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   if (s == nullptr) {
     ctx.reply.null_bulk();
     return;
@@ -298,12 +280,8 @@ void srandmember_with_count(CommandContext& ctx) {
   }
   const bool distinct = n >= 0;
   const size_t count = static_cast<size_t>(n >= 0 ? n : -n);
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   if (s == nullptr || count == 0) {
     ctx.reply.empty_array();
     return;
@@ -334,12 +312,8 @@ void srandmember_command(CommandContext& ctx) {
     ctx.reply.error(errors::kSyntax);
     return;
   }
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   if (s == nullptr) {
     ctx.reply.null_bulk();
     return;
@@ -594,12 +568,8 @@ void sscan_command(CommandContext& ctx) {
     ctx.reply.error(kInvalidCursor);
     return;
   }
-  bool wrong_type;
-  const SetValue* s = find_set(ctx, ctx.args[1], wrong_type);
-  if (wrong_type) {
-    ctx.reply.error(errors::kWrongType);
-    return;
-  }
+  const SetValue* s;
+  if (!lookup_set(ctx, ctx.args[1], s)) return;
   if (s == nullptr) {
     ctx.reply.array(2);
     ctx.reply.bulk("0");
