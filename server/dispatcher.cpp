@@ -257,6 +257,24 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
   run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));
 }
 
+// Runs a command whose keys are on the connection's own shard. `names` may be
+// empty (then keys are extracted only if a blocked client needs them);
+// `resume` is set when the connection was suspended while waiting for locks.
+void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                           int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume) {
+  ShardThread& home = conn.thread();
+  auto outcome = run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, home.server().config());
+  wake_blocked(home, spec, args, db, names);
+  if (outcome.blocked) {
+    auto w = new_blocked_client(conn, spec, args, db, outcome);
+    w->resume = resume ? std::move(resume) : conn.suspend();
+    register_blocked(home, w, names);
+    start_blocking(w);
+  } else if (resume) {
+    resume();
+  }
+}
+
 void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
                       unsigned shard_index, const std::vector<KeyRef>& keys, int64_t now_ms) {
   ShardThread& home = conn.thread();
@@ -265,26 +283,21 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   const bool write = (spec.flags & kCmdWrite) != 0;
 
   if (shard_index == home.index()) {
+    if (home.locks().empty()) {  // the common case: run inline, no key list needed
+      execute_on_home_shard(conn, spec, args, db, now_ms, {}, nullptr);
+      return;
+    }
     auto names = key_names(args, keys);
-    auto execute_here = [&conn, &spec, &args, &home, &server, db, now_ms, names](std::function<void()> resume) {
-      auto outcome = run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, server.config());
-      wake_blocked(home, spec, args, db, names);
-      if (outcome.blocked) {
-        auto w = new_blocked_client(conn, spec, args, db, outcome);
-        w->resume = resume ? std::move(resume) : conn.suspend();
-        register_blocked(home, w, names);
-        start_blocking(w);
-      } else if (resume) {
-        resume();
-      }
-    };
-    if (home.locks().empty() || !home.locks().blocks(db, names, write)) {
-      execute_here(nullptr);  // the common case: run inline
+    if (!home.locks().blocks(db, names, write)) {
+      execute_on_home_shard(conn, spec, args, db, now_ms, names, nullptr);
       return;
     }
     auto resume = conn.suspend();
+    Connection* c = &conn;
     home.run_when([&home, names, db, write] { return !home.locks().blocks(db, names, write); },
-                  [execute_here, resume] { execute_here(resume); });
+                  [c, &spec, &args, db, now_ms, names, resume] {
+                    execute_on_home_shard(*c, spec, args, db, now_ms, names, resume);
+                  });
     return;
   }
 
