@@ -30,15 +30,18 @@ inline bool is_option(std::string_view arg, std::string_view word) {
 // Strict signed 64-bit integer, as Redis's string2ll accepts it.
 using storage::parse_int64;
 
-// [MATCH pattern] [COUNT n] of HSCAN / SSCAN, from argument `first` on.
+// [MATCH pattern] [COUNT n] of HSCAN / SSCAN, and [TYPE t] of SCAN, from
+// argument `first` on. The views point into the arguments.
 struct ScanOptions {
   int64_t count = 10;
   std::string_view pattern;
   bool use_pattern = false;  // false for no MATCH or MATCH *
+  std::string_view type;     // SCAN only (accept_type)
+  bool has_type = false;
 };
 // Returns "" on success, else the error to reply (Redis's texts and order).
 template <typename Args>
-std::string_view parse_scan_options(const Args& args, size_t first, ScanOptions& out) {
+std::string_view parse_scan_options(const Args& args, size_t first, ScanOptions& out, bool accept_type = false) {
   for (size_t i = first; i < args.size(); i += 2) {
     const bool has_value = i + 1 < args.size();
     if (is_option(args[i], "count") && has_value) {
@@ -47,6 +50,9 @@ std::string_view parse_scan_options(const Args& args, size_t first, ScanOptions&
     } else if (is_option(args[i], "match") && has_value) {
       out.pattern = args[i + 1];
       out.use_pattern = out.pattern != "*";
+    } else if (accept_type && is_option(args[i], "type") && has_value) {
+      out.type = args[i + 1];
+      out.has_type = true;
     } else {
       return "ERR syntax error";
     }

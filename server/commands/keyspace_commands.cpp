@@ -53,7 +53,9 @@ void keys(ConnectionContext& ctx) {
       });
 }
 
-struct ScanOptions {
+// SCAN's options; unlike HSCAN's (arg_util.h) they add TYPE and own their strings,
+// because the scan continues on other threads after the arguments are reused.
+struct KeyScanOptions {
   std::string pattern;
   bool has_pattern = false;
   size_t count = 10;
@@ -61,45 +63,27 @@ struct ScanOptions {
   bool has_type = false;
 };
 
-// Parses [MATCH pattern] [COUNT n] [TYPE t] starting at `first`; writes the error reply on failure.
-bool parse_scan_options(ConnectionContext& ctx, size_t first, ScanOptions& opts) {
-  const auto& args = ctx.args;
-  for (size_t i = first; i < args.size(); i += 2) {
-    if (i + 1 >= args.size()) {
-      ctx.reply.error(errors::kSyntax);
-      return false;
-    }
-    std::string_view opt = args[i], val = args[i + 1];
-    if (is_option(opt, "count")) {
-      int64_t n;
-      if (!parse_int64(val, n)) {
-        ctx.reply.error(errors::kNotInteger);
-        return false;
-      }
-      if (n < 1) {
-        ctx.reply.error(errors::kSyntax);
-        return false;
-      }
-      opts.count = static_cast<size_t>(n);
-    } else if (is_option(opt, "match")) {
-      opts.pattern = std::string(val);
-      opts.has_pattern = !(val.size() == 1 && val[0] == '*');
-    } else if (is_option(opt, "type")) {
-      opts.type = std::string(val);
-      for (auto& c : opts.type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      opts.has_type = true;
-    } else {
-      ctx.reply.error(errors::kSyntax);
-      return false;
-    }
+// Parses [MATCH pattern] [COUNT n] [TYPE t] starting at `first` into owned
+// strings; writes the error reply on failure.
+bool parse_key_scan_options(ConnectionContext& ctx, size_t first, KeyScanOptions& opts) {
+  ScanOptions parsed;
+  if (auto error = parse_scan_options(ctx.args, first, parsed, /*accept_type=*/true); !error.empty()) {
+    ctx.reply.error(error);
+    return false;
   }
+  opts.count = static_cast<size_t>(parsed.count);
+  opts.pattern = std::string(parsed.pattern);
+  opts.has_pattern = parsed.use_pattern;
+  opts.type = std::string(parsed.type);
+  for (auto& c : opts.type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  opts.has_type = parsed.has_type;
   return true;
 }
 
 // A SCAN cursor names a shard and a position in that shard's table:
 // cursor = table_cursor * shard_count + shard.
 struct ScanState {
-  ScanOptions opts;
+  KeyScanOptions opts;
   int db = 0;
   int64_t now = 0;
   unsigned shard_count = 1;
@@ -170,7 +154,7 @@ void scan(ConnectionContext& ctx) {
     cursor = cursor * 10 + digit;
   }
   auto st = std::make_shared<ScanState>();
-  if (!parse_scan_options(ctx, 2, st->opts)) return;
+  if (!parse_key_scan_options(ctx, 2, st->opts)) return;
   st->db = ctx.session.db;
   st->now = ctx.now_ms;
   st->shard_count = ctx.server.shard_count();
