@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ccache
   libboost-dev libboost-program-options-dev libfmt-dev catch2
+  liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools python3-redis
 )
 

@@ -25,6 +25,10 @@ std::span<const CommandSpec> bitmap_command_specs();       // commands/bitmap_co
 std::span<const CommandSpec> hyperloglog_command_specs();  // commands/hyperloglog_commands.cpp
 std::span<const CommandSpec> stream_command_specs();       // commands/stream_commands.cpp
 std::span<const CommandSpec> memory_command_specs();       // commands/memory_commands.cpp
+std::span<const CommandSpec> dump_command_specs();         // commands/dump_commands.cpp (DUMP, RESTORE)
+std::span<const CommandSpec> scripting_command_specs();    // commands/scripting_commands.cpp (EVAL, SCRIPT, FUNCTION)
+std::span<const CommandSpec> transaction_command_specs();  // commands/transaction_commands.cpp (MULTI, EXEC, WATCH)
+std::span<const CommandSpec> pubsub_command_specs();       // commands/pubsub_commands.cpp
 
 class CommandTable {
  public:
