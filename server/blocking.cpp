@@ -90,11 +90,13 @@ void BlockingRegistry::serve_waiters(ShardThread& shard, const std::string& name
       w->state = BlockedClient::kDone;
       for (auto& [s, key] : w->keys) remove(w.get(), w->db, key);
       w->home->post([w] { finish_blocked(w, &w->reply); });
-      // The served command may have written keys others wait on (BLMOVE's destination).
+      // The served command wrote its keys: watchers fail, and others may wait on them (BLMOVE's destination).
       std::vector<int> indexes;
       if ((w->spec->flags & kCmdWrite) && extract_keys(*w->spec, *w->args, indexes))
-        for (int i : indexes)
+        for (int i : indexes) {
+          shard.watches().touch(w->db, (*w->args)[i]);
           if (waiting_.count(slot_name(w->db, (*w->args)[i]))) queue_.emplace_back(w->db, std::string((*w->args)[i]));
+        }
       continue;
     }
     w->state = BlockedClient::kWaiting;

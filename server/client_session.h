@@ -2,10 +2,14 @@
 // Per-connection state that commands read and change (SELECT, HELLO, CLIENT
 // SETNAME ...). Plain data: owned by the Connection, touched only on its thread.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace distcache::server {
+
+struct MultiState;  // multi_exec.h
+struct WatchState;  // watch.h
 
 struct ClientSession {
   uint64_t id = 0;
@@ -24,6 +28,13 @@ struct ClientSession {
   std::string user = "default";
   bool close_after_reply = false;
   uint64_t commands_processed = 0;
+  // Pub/sub subscriptions (the names are kept by server/pubsub.h).
+  uint32_t subscribed_channels = 0;
+  uint32_t subscribed_patterns = 0;
+  uint32_t subscribed_shard_channels = 0;
+  bool subscribed() const { return subscribed_channels + subscribed_patterns + subscribed_shard_channels > 0; }
+  std::shared_ptr<MultiState> multi;  // set between MULTI and EXEC/DISCARD
+  std::shared_ptr<WatchState> watch;  // set while keys are watched
 };
 
 }  // namespace distcache::server

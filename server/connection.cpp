@@ -1,4 +1,5 @@
 #include "server/connection.h"
+#include "server/multi_exec.h"
 
 #include <boost/asio.hpp>
 
@@ -63,6 +64,7 @@ void Connection::close() {
     auto blocked = std::move(blocked_client_);  // the client must never be served after it left
     cancel_blocked(blocked);
   }
+  if (session_.multi || session_.watch) forget_transaction_state(server_, session_);
   boost::system::error_code ec;
   socket_->socket.shutdown(tcp::socket::shutdown_both, ec);
   socket_->socket.close(ec);

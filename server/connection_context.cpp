@@ -5,10 +5,13 @@
 #include "server/connection.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "server/transaction.h"
 
 namespace distcache::server {
 
-std::function<void()> ConnectionContext::suspend() { return connection_.suspend(); }
+std::function<void()> ConnectionContext::suspend() {
+  return suspend_override ? suspend_override() : connection_.suspend();
+}
 
 void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then) {
   struct FanOut {
@@ -44,6 +47,22 @@ void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shar
     else
       shard.post(std::move(work));
   }
+}
+
+void ConnectionContext::for_each_shard_exclusive(std::function<void(ShardThread&)> on_shard,
+                                                 std::function<void()> then) {
+  if (holds_all_shards) {
+    for_each_shard(std::move(on_shard), std::move(then));
+    return;
+  }
+  std::vector<ShardStep> steps(server.shard_count());
+  for (unsigned i = 0; i < steps.size(); ++i) {
+    steps[i].shard = i;
+    steps[i].lock.whole_shard = true;
+    steps[i].lock.exclusive = true;
+    steps[i].on_locked = on_shard;
+  }
+  run_shard_transaction(server, thread, std::move(steps), std::move(then), suspend());
 }
 
 }  // namespace distcache::server

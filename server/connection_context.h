@@ -43,6 +43,15 @@ class ConnectionContext {
   // `on_shard` must touch only the shard it is given (and its own result slot).
   void for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then);
 
+  // Like for_each_shard, but under an exclusive lock of every whole shard
+  // held at once (FLUSHALL, SWAPDB): no multi-key command straddles it.
+  void for_each_shard_exclusive(std::function<void(ShardThread&)> on_shard, std::function<void()> then);
+
+  // Set by EXEC for the commands it runs: it already holds every shard's
+  // lock, and it continues with the next command when one finishes.
+  bool holds_all_shards = false;
+  std::function<std::function<void()>()> suspend_override;
+
   Connection& connection() { return connection_; }
 
  private:

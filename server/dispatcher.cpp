@@ -11,6 +11,8 @@
 #include "server/commands/arg_util.h"
 #include "server/connection.h"
 #include "server/connection_context.h"
+#include "server/multi_exec.h"
+#include "server/routing.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
@@ -42,48 +44,11 @@ void reply_unknown_subcommand(protocol::ReplyBuilder& reply, const CommandSpec& 
   reply.error(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", truncated_c_string(sub, 128), upper));
 }
 
-struct KeyRef {
-  unsigned shard;
-  int index;  // argument index
-};
-
-// Database of the key at argument `index`: the client's, except for COPY's destination with DB.
-int key_database(const CommandSpec& spec, const protocol::ArgList& args, int index, int client_db) {
-  if (spec.name == "copy" && index == 2) {
-    for (size_t i = 3; i + 1 < args.size(); ++i) {
-      std::string_view a = args[i];
-      if (a.size() == 2 && (a[0] == 'd' || a[0] == 'D') && (a[1] == 'b' || a[1] == 'B')) {
-        int v = 0;
-        std::string_view n = args[i + 1];
-        if (n.empty() || n.size() > 9 || !std::all_of(n.begin(), n.end(), ::isdigit)) return client_db;
-        for (char c : n) v = v * 10 + (c - '0');
-        return v;
-      }
-    }
-  }
-  return client_db;
-}
-
 std::vector<std::string_view> key_names(const protocol::ArgList& args, const std::vector<KeyRef>& keys) {
   std::vector<std::string_view> names;
   names.reserve(keys.size());
   for (const auto& k : keys) names.push_back(args[k.index]);
   return names;
-}
-
-// After a write command ran on `shard`: wake clients blocked on its keys.
-void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
-                  const std::vector<std::string_view>& names) {
-  if (!(spec.flags & kCmdWrite) || shard.blocking().empty()) return;
-  if (!names.empty()) {
-    shard.blocking().keys_written(shard, db, names);
-    return;
-  }
-  std::vector<int> indexes;  // the fast path did not extract keys
-  if (!extract_keys(spec, args, indexes)) return;
-  std::vector<std::string_view> all;
-  for (int i : indexes) all.push_back(args[i]);
-  shard.blocking().keys_written(shard, db, all);
 }
 
 std::shared_ptr<BlockedClient> new_blocked_client(Connection& conn, const CommandSpec& spec,
@@ -110,15 +75,6 @@ void register_blocked(ShardThread& owner, const std::shared_ptr<BlockedClient>& 
   for (auto n : names) w->keys.emplace_back(owner.index(), std::string(n));
   for (auto& [s, key] : w->keys) owner.blocking().add(w->db, key, w);
 }
-
-// A copy of one key taken from its shard, carried to the coordinator.
-struct GatheredKey {
-  int db;
-  std::string name;
-  bool present = false;
-  storage::Value value;
-  int64_t expire_at = storage::kNoExpiry;
-};
 
 void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
                      const std::vector<KeyRef>& keys, int64_t now_ms,
@@ -156,14 +112,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
       state->parts[s].push_back(GatheredKey{db, std::move(name), false, {}, storage::kNoExpiry});
     }
     steps[s].on_locked = [state, s, now_ms](ShardThread& shard) {
-      for (auto& g : state->parts[s]) {
-        storage::Db& db = shard.keyspace().db(g.db);
-        if (storage::Value* v = db.find(g.name, now_ms)) {
-          g.present = true;
-          g.value = v->clone();
-          g.expire_at = db.expire_at(g.name);
-        }
-      }
+      gather_keys(shard.keyspace(), state->parts[s], now_ms);
     };
     steps[s].on_release = [state, s, now_ms, write, &spec, &args, client_db](ShardThread& shard) {
       std::vector<std::string_view> names;
@@ -176,15 +125,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
         return;
       }
       if (!write) return;
-      for (auto& g : state->parts[s]) {
-        storage::Db& db = shard.keyspace().db(g.db);
-        if (g.present) {
-          db.set(g.name, std::move(g.value));
-          if (g.expire_at != storage::kNoExpiry) db.set_expire(g.name, g.expire_at);
-        } else {
-          db.erase(g.name, now_ms);
-        }
-      }
+      apply_gathered(shard, state->parts[s], now_ms);
       // Waking blocked clients must wait until the locks are gone; post it behind the release.
       if (!shard.blocking().empty()) {
         std::vector<std::string> owned(names.begin(), names.end());
@@ -200,12 +141,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
   auto body = [c, &spec, &args, state, client_db, now_ms, databases, write, retrying] {
     // Run the ordinary handler over a scratch keyspace holding the copies.
     storage::Keyspace scratch(databases);
-    for (auto& part : state->parts)
-      for (auto& g : part)
-        if (g.present) {
-          scratch.db(g.db).set(g.name, std::move(g.value));
-          if (g.expire_at != storage::kNoExpiry) scratch.db(g.db).set_expire(g.name, g.expire_at);
-        }
+    for (auto& part : state->parts) load_gathered(scratch, part);
     auto outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config());
     if (outcome.blocked) {
       state->blocked = retrying ? retrying : new_blocked_client(*c, spec, args, client_db, outcome);
@@ -215,16 +151,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     }
     if (!write) return;
     // Hand the results back to the owning shards (applied in on_release).
-    for (auto& part : state->parts)
-      for (auto& g : part) {
-        storage::Db& db = scratch.db(g.db);
-        storage::Value* v = db.find(g.name, now_ms);
-        g.present = v != nullptr;
-        if (v) {
-          g.expire_at = db.expire_at(g.name);
-          g.value = std::move(*v);
-        }
-      }
+    for (auto& part : state->parts) collect_gathered(scratch, part, now_ms);
   };
 
   std::function<void()> resume = retrying ? std::function<void()>() : conn.suspend();
@@ -264,6 +191,7 @@ void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const prot
                            int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume) {
   ShardThread& home = conn.thread();
   auto outcome = run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, home.server().config());
+  touch_watched_keys(home, spec, args, db, names);
   wake_blocked(home, spec, args, db, names);
   if (outcome.blocked) {
     auto w = new_blocked_client(conn, spec, args, db, outcome);
@@ -315,6 +243,7 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
       out.clear();
       protocol::ReplyBuilder reply(&out, c->session().resp);
       auto outcome = run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config());
+      touch_watched_keys(owner, spec, args, db, names);
       wake_blocked(owner, spec, args, db, names);
       if (outcome.blocked) {
         auto w = new_blocked_client(*c, spec, args, db, outcome);
@@ -333,6 +262,96 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   });
 }
 
+}  // namespace
+
+// Database of the key at argument `index`: the client's, except for COPY's destination with DB.
+int key_database(const CommandSpec& spec, const protocol::ArgList& args, int index, int client_db) {
+  if (spec.name == "copy" && index == 2) {
+    for (size_t i = 3; i + 1 < args.size(); ++i) {
+      std::string_view a = args[i];
+      if (a.size() == 2 && (a[0] == 'd' || a[0] == 'D') && (a[1] == 'b' || a[1] == 'B')) {
+        int v = 0;
+        std::string_view n = args[i + 1];
+        if (n.empty() || n.size() > 9 || !std::all_of(n.begin(), n.end(), ::isdigit)) return client_db;
+        for (char c : n) v = v * 10 + (c - '0');
+        return v;
+      }
+    }
+  }
+  return client_db;
+}
+
+// After a write command ran on `shard`: wake clients blocked on its keys.
+void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                  const std::vector<std::string_view>& names) {
+  if (!(spec.flags & kCmdWrite) || shard.blocking().empty()) return;
+  if (!names.empty()) {
+    shard.blocking().keys_written(shard, db, names);
+    return;
+  }
+  std::vector<int> indexes;  // the fast path did not extract keys
+  if (!extract_keys(spec, args, indexes)) return;
+  std::vector<std::string_view> all;
+  for (int i : indexes) all.push_back(args[i]);
+  shard.blocking().keys_written(shard, db, all);
+}
+
+void touch_watched_keys(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                        const std::vector<std::string_view>& names) {
+  if (shard.watches().empty() || !(spec.flags & kCmdWrite)) return;
+  if (!names.empty()) {
+    shard.watches().touch_all(db, names);
+    return;
+  }
+  std::vector<int> indexes;
+  if (!extract_keys(spec, args, indexes)) return;
+  for (int i : indexes) shard.watches().touch(key_database(spec, args, i, db), args[i]);
+}
+
+void gather_keys(storage::Keyspace& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
+  for (auto& g : keys) {
+    storage::Db& db = shard.db(g.db);
+    if (storage::Value* v = db.find(g.name, now_ms)) {
+      g.present = true;
+      g.value = v->clone();
+      g.expire_at = db.expire_at(g.name);
+    }
+  }
+}
+
+void load_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys) {
+  for (auto& g : keys) {
+    if (!g.present) continue;
+    scratch.db(g.db).set(g.name, std::move(g.value));
+    if (g.expire_at != storage::kNoExpiry) scratch.db(g.db).set_expire(g.name, g.expire_at);
+  }
+}
+
+void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys, int64_t now_ms) {
+  for (auto& g : keys) {
+    storage::Db& db = scratch.db(g.db);
+    storage::Value* v = db.find(g.name, now_ms);
+    g.present = v != nullptr;
+    if (v) {
+      g.expire_at = db.expire_at(g.name);
+      g.value = std::move(*v);
+    }
+  }
+}
+
+void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
+  for (auto& g : keys) {
+    if (!shard.watches().empty()) shard.watches().touch(g.db, g.name);
+    storage::Db& db = shard.keyspace().db(g.db);
+    if (g.present) {
+      db.set(g.name, std::move(g.value));
+      if (g.expire_at != storage::kNoExpiry) db.set_expire(g.name, g.expire_at);
+    } else {
+      db.erase(g.name, now_ms);
+    }
+  }
+}
+
 std::vector<KeyRef> route_keys(const CommandSpec& spec, const protocol::ArgList& args, unsigned shard_count) {
   thread_local std::vector<int> key_indexes;
   key_indexes.clear();
@@ -344,7 +363,6 @@ std::vector<KeyRef> route_keys(const CommandSpec& spec, const protocol::ArgList&
   return keys;
 }
 
-}  // namespace
 
 KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, protocol::ReplyBuilder& reply,
                        storage::Keyspace& keyspace, int db, int64_t now_ms, const Config& config, bool may_block) {
@@ -375,6 +393,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   ClientSession& session = conn.session();
   const CommandSpec* spec = CommandTable::instance().find(args[0]);
   if (!spec) {
+    flag_multi_error(session);
     reply_unknown_command(reply, args);
     return;
   }
@@ -382,24 +401,29 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   // that also works alone (COMMAND) has a handler of its own.
   if (!spec->subcommands.empty() && (args.size() >= 2 || !spec->connection)) {
     if (args.size() < 2) {
+      flag_multi_error(session);
       reply_wrong_arity(reply, *spec);
       return;
     }
     const CommandSpec* sub = CommandTable::find_subcommand(*spec, args[1]);
     if (!sub) {
+      flag_multi_error(session);
       reply_unknown_subcommand(reply, *spec, args[1]);
       return;
     }
     spec = sub;
   }
   if (!arity_ok(*spec, args.size())) {
+    flag_multi_error(session);
     reply_wrong_arity(reply, *spec);
     return;
   }
   if (!session.authenticated && !(spec->flags & kCmdNoAuth)) {
+    flag_multi_error(session);
     reply.error("NOAUTH Authentication required.");
     return;
   }
+  if (session.multi && queue_in_multi(conn, *spec, args)) return;
 
   Server& server = conn.thread().server();
   session.last_command = spec->name;

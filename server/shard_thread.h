@@ -12,6 +12,7 @@
 
 #include "server/blocking.h"
 #include "server/key_locks.h"
+#include "server/watch.h"
 #include "storage/keyspace.h"
 
 namespace boost::asio {
@@ -51,6 +52,7 @@ class ShardThread {
   storage::Keyspace& keyspace() { return keyspace_; }
   KeyLocks& locks() { return locks_; }
   BlockingRegistry& blocking() { return blocking_; }
+  WatchRegistry& watches() { return watches_; }
   ThreadCounters& counters() { return counters_; }
   boost::asio::io_context& io() { return *io_; }
 
@@ -93,6 +95,7 @@ class ShardThread {
   storage::Keyspace keyspace_;
   KeyLocks locks_;
   BlockingRegistry blocking_;
+  WatchRegistry watches_;
   ThreadCounters counters_;
   struct Waiter {
     std::function<bool()> ready;

@@ -10,10 +10,10 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
   Server& server;
   ShardThread& home;
   std::vector<ShardStep> steps;
-  std::function<void()> body;
+  std::function<void(ReleaseFn)> body;
   std::function<void()> done;
 
-  TransactionState(Server& s, ShardThread& h, std::vector<ShardStep> st, std::function<void()> b,
+  TransactionState(Server& s, ShardThread& h, std::vector<ShardStep> st, std::function<void(ReleaseFn)> b,
                    std::function<void()> d)
       : server(s), home(h), steps(std::move(st)), body(std::move(b)), done(std::move(d)) {}
 
@@ -45,7 +45,11 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
   }
 
   void finish() {
-    body();
+    auto run = std::move(body);
+    run([self = shared_from_this()] { self->release_all(); });
+  }
+
+  void release_all() {
     // Release everywhere. Messages to a shard are processed in order, so any
     // command sent to a shard after this point observes the released state.
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -72,6 +76,15 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
 
 void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
                            std::function<void()> body, std::function<void()> done) {
+  auto sync_body = [body = std::move(body)](ReleaseFn release) {
+    body();
+    release();
+  };
+  run_shard_transaction_async(server, home, std::move(steps), std::move(sync_body), std::move(done));
+}
+
+void run_shard_transaction_async(Server& server, ShardThread& home, std::vector<ShardStep> steps,
+                                 std::function<void(ReleaseFn release)> body, std::function<void()> done) {
   auto state = std::make_shared<TransactionState>(server, home, std::move(steps), std::move(body), std::move(done));
   state->acquire(0);
 }

@@ -32,4 +32,12 @@ struct ShardStep {
 void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
                            std::function<void()> body, std::function<void()> done);
 
+// The same with a body that finishes later (MULTI/EXEC runs its commands one
+// after another, some on other threads): `body` runs on `home` once all locks
+// are held and must eventually call `release` on `home`, which runs the
+// on_release steps, unlocks every shard and then runs `done`.
+using ReleaseFn = std::function<void()>;
+void run_shard_transaction_async(Server& server, ShardThread& home, std::vector<ShardStep> steps,
+                                 std::function<void(ReleaseFn release)> body, std::function<void()> done);
+
 }  // namespace distcache::server

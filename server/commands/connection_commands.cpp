@@ -9,6 +9,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/connection_context.h"
+#include "server/multi_exec.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/version.h"
@@ -161,6 +162,7 @@ void hello(ConnectionContext& ctx) {
 }
 
 void reset(ConnectionContext& ctx) {
+  forget_transaction_state(ctx.server, ctx.session);
   ctx.session.db = 0;
   ctx.session.resp = 2;
   ctx.reply.set_resp(2);

@@ -199,20 +199,6 @@ void randomkey(ConnectionContext& ctx) {
       });
 }
 
-// Runs `on_shard` on every shard under an exclusive whole-shard lock held on
-// all shards at once, so no multi-key command straddles it.
-void locked_on_all_shards(ConnectionContext& ctx, std::function<void(ShardThread&)> on_shard,
-                          std::function<void()> then) {
-  std::vector<ShardStep> steps(ctx.server.shard_count());
-  for (unsigned i = 0; i < steps.size(); ++i) {
-    steps[i].shard = i;
-    steps[i].lock.whole_shard = true;
-    steps[i].lock.exclusive = true;
-    steps[i].on_locked = on_shard;
-  }
-  run_shard_transaction(ctx.server, ctx.thread, std::move(steps), std::move(then), ctx.suspend());
-}
-
 // FLUSHDB / FLUSHALL [ASYNC|SYNC]
 bool parse_flush_mode(ConnectionContext& ctx) {
   if (ctx.args.size() > 2) {
@@ -231,8 +217,12 @@ void flushdb(ConnectionContext& ctx) {
   int db = ctx.session.db;
   auto& reply = ctx.reply;
   Server& server = ctx.server;
-  locked_on_all_shards(
-      ctx, [db](ShardThread& s) { s.keyspace().db(db).clear(); },
+  const int64_t now_ms = ctx.now_ms;
+  ctx.for_each_shard_exclusive(
+      [db, now_ms](ShardThread& s) {
+        if (!s.watches().empty()) s.watches().touch_existing(db, s.keyspace().db(db), now_ms);
+        s.keyspace().db(db).clear();
+      },
       [&reply, &server] {
         server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
         reply.ok();
@@ -243,8 +233,14 @@ void flushall(ConnectionContext& ctx) {
   if (!parse_flush_mode(ctx)) return;
   auto& reply = ctx.reply;
   Server& server = ctx.server;
-  locked_on_all_shards(
-      ctx, [](ShardThread& s) { s.keyspace().clear(); },
+  const int64_t now_ms = ctx.now_ms;
+  ctx.for_each_shard_exclusive(
+      [now_ms](ShardThread& s) {
+        if (!s.watches().empty())
+          for (size_t db = 0; db < s.keyspace().size(); ++db)
+            s.watches().touch_existing(static_cast<int>(db), s.keyspace().db(db), now_ms);
+        s.keyspace().clear();
+      },
       [&reply, &server] {
         server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
         reply.ok();
@@ -267,8 +263,17 @@ void swapdb(ConnectionContext& ctx) {
     return;
   }
   auto& reply = ctx.reply;
-  locked_on_all_shards(
-      ctx, [a, b](ShardThread& s) { s.keyspace().swap_dbs(static_cast<size_t>(a), static_cast<size_t>(b)); },
+  const int64_t now_ms = ctx.now_ms;
+  ctx.for_each_shard_exclusive(
+      [a, b, now_ms](ShardThread& s) {
+        if (!s.watches().empty()) {  // a watched key that exists in either database changes
+          for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
+            s.watches().touch_existing(static_cast<int>(x), s.keyspace().db(x), now_ms);
+            s.watches().touch_existing(static_cast<int>(x), s.keyspace().db(y), now_ms);
+          }
+        }
+        s.keyspace().swap_dbs(static_cast<size_t>(a), static_cast<size_t>(b));
+      },
       [&reply] { reply.ok(); });
 }
 
