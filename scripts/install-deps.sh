@@ -8,8 +8,14 @@ PACKAGES=(
   build-essential cmake ccache
   libboost-dev libboost-program-options-dev libfmt-dev catch2
   liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
-  redis-server redis-tools python3-redis
+  redis-server redis-tools python3-redis python3-rq
+  nodejs
 )
+# npm (for the BullMQ test) ships inside NodeSource's nodejs package; Debian's
+# nodejs needs Debian's npm package beside it.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -5,6 +5,7 @@
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
+#include "server/routing.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 
@@ -84,6 +85,7 @@ void BlockingRegistry::serve_waiters(ShardThread& shard, const std::string& name
     }
     w->reply.clear();
     protocol::ReplyBuilder reply(&w->reply, w->resp);
+    prepare_keys_for_write(shard, *w->spec, *w->args, w->db, {});
     auto outcome = run_keyed(*w->spec, *w->args, reply, shard.keyspace(), w->db, unix_time_ms(),
                              shard.server().config());
     if (!outcome.blocked) {

@@ -7,10 +7,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/arg_list.h"
 #include "protocol/reply_builder.h"
+#include "server/keyspace_events.h"
 #include "storage/keyspace.h"
 
 namespace distcache::server {
@@ -68,6 +70,15 @@ enum AclCategory : uint64_t {
   kAclScripting = 1ull << 20,
 };
 
+// Keyspace notifications (server/pubsub.cpp): the notify-keyspace-events
+// bits in effect (0 unless K or E is on), and publishing one event.
+uint32_t keyspace_notify_flags(const Config& config);
+void notify_keyspace_event(uint32_t type, std::string_view event, std::string_view key, int db);
+
+// (database, key) of the keys a command changed, as it reported them with
+// notify(): what WATCH cares about (Redis's signalModifiedKey).
+using ChangedKeys = std::vector<std::pair<int, std::string>>;
+
 // Everything a keyed command needs while it runs on the thread that owns its
 // keys. `dbs` is either the real shard keyspace (all keys on one shard) or a
 // scratch keyspace holding copies of the keys gathered from several shards
@@ -110,6 +121,25 @@ struct CommandContext {
   std::vector<std::string>* ready_keys = nullptr;  // set by the server; may be null
   void signal_key_ready(std::string_view key) {
     if (ready_keys) ready_keys->emplace_back(key);
+  }
+
+  // A script that ran on one shard but needs keys of others, before it wrote
+  // anything, asks to be run again as a global transaction (script_runner.h);
+  // it then leaves no reply.
+  bool rerun_globally = false;
+
+  // --- keyspace notifications
+  // Handlers report what they changed with Redis's event names, after the
+  // change: ctx.notify(notify::kString, "set", key). Costs one branch when
+  // notifications are off. `db` defaults to the client's database.
+  uint32_t notify_flags = keyspace_notify_flags(config);
+  // Every notify() also records the key as changed when the server asks
+  // (changed_keys is set only while some client WATCHes keys on the shard).
+  ChangedKeys* changed_keys = nullptr;
+  void notify(uint32_t type, std::string_view event, std::string_view key) { notify(type, event, key, db_index); }
+  void notify(uint32_t type, std::string_view event, std::string_view key, int db) {
+    if (changed_keys) changed_keys->emplace_back(db, key);
+    if (notify_flags & type) notify_keyspace_event(type, event, key, db);
   }
 };
 

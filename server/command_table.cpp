@@ -37,7 +37,8 @@ CommandTable::CommandTable() {
                       list_command_specs(), hash_command_specs(), set_command_specs(), zset_command_specs(),
                       geo_command_specs(), bitmap_command_specs(), hyperloglog_command_specs(),
                       stream_command_specs(), memory_command_specs(), dump_command_specs(),
-                      scripting_command_specs(), transaction_command_specs(), pubsub_command_specs()})
+                      scripting_command_specs(), transaction_command_specs(), pubsub_command_specs(),
+                      persistence_command_specs(), sort_command_specs(), aof_command_specs()})
     for (const CommandSpec& spec : family) all_.push_back(&spec);
   // Open addressing at load <= 1/4 keeps lookups to about one probe.
   size_t capacity = 16;

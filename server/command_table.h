@@ -29,6 +29,9 @@ std::span<const CommandSpec> dump_command_specs();         // commands/dump_comm
 std::span<const CommandSpec> scripting_command_specs();    // commands/scripting_commands.cpp (EVAL, SCRIPT, FUNCTION)
 std::span<const CommandSpec> transaction_command_specs();  // commands/transaction_commands.cpp (MULTI, EXEC, WATCH)
 std::span<const CommandSpec> pubsub_command_specs();       // commands/pubsub_commands.cpp
+std::span<const CommandSpec> sort_command_specs();         // commands/sort_command.cpp (SORT, SORT_RO)
+std::span<const CommandSpec> persistence_command_specs();  // commands/persistence_commands.cpp (SAVE, BGSAVE)
+std::span<const CommandSpec> aof_command_specs();          // commands/aof_commands.cpp (BGREWRITEAOF)
 
 class CommandTable {
  public:

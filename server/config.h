@@ -11,6 +11,7 @@
 // which takes a small mutex (never on a hot path).
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,6 +42,12 @@ struct Config {
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
   std::atomic<int64_t> maxmemory{0};
+  // --- pub/sub
+  std::atomic<int64_t> notify_keyspace_events{0};  // notify:: class bits (server/keyspace_events.h)
+  // client-output-buffer-limit's pubsub class (the option's other classes are stored with it).
+  std::atomic<int64_t> pubsub_obuf_hard{32LL * 1024 * 1024};
+  std::atomic<int64_t> pubsub_obuf_soft{8LL * 1024 * 1024};
+  std::atomic<int64_t> pubsub_obuf_soft_seconds{60};
   // --- compact encodings of small collections (Redis 7.0 names and defaults)
   std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};
@@ -51,14 +58,22 @@ struct Config {
   std::atomic<int64_t> list_compress_depth{0};
   std::atomic<int64_t> stream_node_max_bytes{4096};
   std::atomic<int64_t> stream_node_max_entries{100};
-  // --- persistence (names reserved now; used by the persistence work)
+  // --- persistence
   std::string dir = ".";
   std::string dbfilename = "dump.rdb";
   std::string save = "3600 1 300 100 60 10000";
+  bool rdbcompression = true;
+  bool rdbchecksum = true;
+  bool stop_writes_on_bgsave_error = true;
   bool appendonly = false;
   std::string appendfilename = "appendonly.aof";
   std::string appenddirname = "appendonlydir";
   std::string appendfsync = "everysec";
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
+  std::atomic<int64_t> auto_aof_rewrite_min_size{64LL * 1024 * 1024};
+  bool aof_load_truncated = true;
+  bool aof_use_rdb_preamble = true;
+  bool aof_timestamp_enabled = false;
   // --- security
   std::string requirepass;
   // --- cluster
@@ -69,6 +84,10 @@ struct Config {
   std::string config_file;                  // absolute path of the file loaded, "" if none
 
   mutable std::mutex string_mutex;          // guards string options changed by CONFIG SET
+  // Called by config_set() for each option it changed, with string_mutex
+  // held (it must not take it); set by the server (the AOF reacts to
+  // appendonly / appendfsync).
+  std::function<void(std::string_view name)> on_set;
   std::string get_string(const std::string& field) const {
     std::lock_guard<std::mutex> lock(string_mutex);
     return field;

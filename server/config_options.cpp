@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "server/config.h"
+#include "server/keyspace_events.h"
 #include "storage/glob.h"
 
 namespace distcache::server {
@@ -262,7 +263,9 @@ const std::vector<Option>& options() {
       {.name = "lazyfree-lazy-user-flush", .kind = Kind::kBool, .default_value = "no"},
       {.name = "client-output-buffer-limit", .kind = Kind::kClientOutputBufferLimit, .flags = kMultiArg,
        .default_value = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
-      {.name = "notify-keyspace-events", .kind = Kind::kKeyspaceEvents, .default_value = ""},
+      {.name = "notify-keyspace-events", .group = Group::kGeneral, .kind = Kind::kKeyspaceEvents,
+       .field = &Config::notify_keyspace_events, .default_value = "",
+       .help = "Keyspace notification classes published through pub/sub (e.g. KEA)"},
       {.name = "slowlog-log-slower-than", .kind = Kind::kInt, .default_value = "10000", .min = -1, .max = kLLMax},
       {.name = "slowlog-max-len", .kind = Kind::kInt, .default_value = "128", .min = 0, .max = kLLMax},
       {.name = "latency-monitor-threshold", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kLLMax},
@@ -270,18 +273,31 @@ const std::vector<Option>& options() {
       {.name = "busy-reply-threshold", .alias = "lua-time-limit", .kind = Kind::kInt, .default_value = "5000",
        .min = 0, .max = kLLMax},
       {.name = "hll-sparse-max-bytes", .kind = Kind::kMemory, .default_value = "3000", .min = 0, .max = kLLMax},
-      {.name = "stop-writes-on-bgsave-error", .kind = Kind::kBool, .default_value = "yes"},
-      {.name = "rdbcompression", .kind = Kind::kBool, .default_value = "yes"},
-      {.name = "rdbchecksum", .kind = Kind::kBool, .flags = kImmutable, .default_value = "yes"},
+      {.name = "stop-writes-on-bgsave-error", .group = Group::kPersistence, .kind = Kind::kBool,
+       .field = &Config::stop_writes_on_bgsave_error, .default_value = "yes",
+       .help = "Refuse writes (MISCONF) while the last background save failed"},
+      {.name = "rdbcompression", .group = Group::kPersistence, .kind = Kind::kBool, .field = &Config::rdbcompression,
+       .default_value = "yes", .help = "LZF-compress strings longer than 20 bytes in snapshots"},
+      {.name = "rdbchecksum", .group = Group::kPersistence, .kind = Kind::kBool, .flags = kImmutable,
+       .field = &Config::rdbchecksum, .default_value = "yes", .help = "End snapshots with a CRC-64 checksum"},
       {.name = "rdb-del-sync-files", .kind = Kind::kBool, .default_value = "no"},
       {.name = "rdb-save-incremental-fsync", .kind = Kind::kBool, .default_value = "yes"},
       {.name = "no-appendfsync-on-rewrite", .kind = Kind::kBool, .default_value = "no"},
-      {.name = "auto-aof-rewrite-percentage", .kind = Kind::kInt, .default_value = "100", .min = 0, .max = kIntMax},
-      {.name = "auto-aof-rewrite-min-size", .kind = Kind::kMemory, .default_value = "64mb", .min = 0,
-       .max = kLLMax},
-      {.name = "aof-load-truncated", .kind = Kind::kBool, .default_value = "yes"},
-      {.name = "aof-use-rdb-preamble", .kind = Kind::kBool, .default_value = "yes"},
-      {.name = "aof-timestamp-enabled", .kind = Kind::kBool, .default_value = "no"},
+      {.name = "auto-aof-rewrite-percentage", .group = Group::kPersistence, .kind = Kind::kInt,
+       .field = &Config::auto_aof_rewrite_percentage, .default_value = "100", .min = 0, .max = kIntMax,
+       .help = "Rewrite the AOF when it grew by this percentage over its size after the last rewrite (0 = never)"},
+      {.name = "auto-aof-rewrite-min-size", .group = Group::kPersistence, .kind = Kind::kMemory,
+       .field = &Config::auto_aof_rewrite_min_size, .default_value = "64mb", .min = 0, .max = kLLMax,
+       .help = "No automatic AOF rewrite below this size"},
+      {.name = "aof-load-truncated", .group = Group::kPersistence, .kind = Kind::kBool,
+       .field = &Config::aof_load_truncated, .default_value = "yes",
+       .help = "Load an AOF whose last command is cut (and truncate it) instead of refusing to start"},
+      {.name = "aof-use-rdb-preamble", .group = Group::kPersistence, .kind = Kind::kBool,
+       .field = &Config::aof_use_rdb_preamble, .default_value = "yes",
+       .help = "Write AOF base files as RDB (no: as commands)"},
+      {.name = "aof-timestamp-enabled", .group = Group::kPersistence, .kind = Kind::kBool,
+       .field = &Config::aof_timestamp_enabled, .default_value = "no",
+       .help = "Write #TS:<unix time> annotations into the AOF"},
       {.name = "aof-rewrite-incremental-fsync", .kind = Kind::kBool, .default_value = "yes"},
       {.name = "replica-serve-stale-data", .alias = "slave-serve-stale-data", .kind = Kind::kBool,
        .default_value = "yes"},
@@ -471,42 +487,45 @@ std::optional<std::string> parse_bind(std::string_view text, std::vector<std::st
   return std::nullopt;
 }
 
-// notify-keyspace-events: class letters; rendered in Redis's canonical order.
-std::optional<std::string> parse_keyspace_events(std::string_view text, std::string& out) {
-  static constexpr std::string_view kClasses = "g$lshzxetd";  // what 'A' stands for, in render order
-  bool classes[10] = {};
-  bool keyspace = false, keyevent = false, keymiss = false;
+// notify-keyspace-events: class letters, stored as notify:: bits and
+// rendered in Redis's canonical order.
+constexpr std::pair<char, uint32_t> kKeyspaceEventClasses[] = {
+    {'g', notify::kGeneric}, {'$', notify::kString}, {'l', notify::kList},    {'s', notify::kSet},
+    {'h', notify::kHash},    {'z', notify::kZset},   {'x', notify::kExpired}, {'e', notify::kEvicted},
+    {'t', notify::kStream},  {'d', notify::kModule}, {'n', notify::kNew}};
+
+std::optional<std::string> parse_keyspace_events(std::string_view text, int64_t& out) {
+  uint32_t flags = 0;
   for (char c : text) {
-    size_t pos = kClasses.find(c);
-    if (c == 'A') {
-      for (bool& b : classes) b = true;
-    } else if (pos != std::string_view::npos) {
-      classes[pos] = true;
-    } else if (c == 'K') {
-      keyspace = true;
-    } else if (c == 'E') {
-      keyevent = true;
-    } else if (c == 'm') {
-      keymiss = true;
-    } else if (c == 'n') {
-      // new-key events: accepted; Redis 7.0 does not show them in CONFIG GET.
-    } else {
-      return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
-    }
+    uint32_t bit = 0;
+    for (auto [letter, b] : kKeyspaceEventClasses)
+      if (c == letter) bit = b;
+    if (c == 'A') bit = notify::kAll;
+    if (c == 'K') bit = notify::kKeyspace;
+    if (c == 'E') bit = notify::kKeyevent;
+    if (c == 'm') bit = notify::kKeyMiss;
+    if (bit == 0) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+    flags |= bit;
   }
-  out.clear();
-  bool all = true;
-  for (bool b : classes) all = all && b;
-  if (all) {
+  out = flags;
+  return std::nullopt;
+}
+
+// As Redis: 'A' when every class of it is set (then 'n' is not shown), else
+// the class letters; then K, E and m.
+std::string render_keyspace_events(int64_t value) {
+  const auto flags = static_cast<uint32_t>(value);
+  std::string out;
+  if ((flags & notify::kAll) == notify::kAll) {
     out += 'A';
   } else {
-    for (size_t i = 0; i < kClasses.size(); ++i)
-      if (classes[i]) out += kClasses[i];
+    for (auto [letter, bit] : kKeyspaceEventClasses)
+      if (flags & bit) out += letter;
   }
-  if (keyspace) out += 'K';
-  if (keyevent) out += 'E';
-  if (keymiss) out += 'm';
-  return std::nullopt;
+  if (flags & notify::kKeyspace) out += 'K';
+  if (flags & notify::kKeyevent) out += 'E';
+  if (flags & notify::kKeyMiss) out += 'm';
+  return out;
 }
 
 constexpr const char* kDefaultOutputBufferLimits = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
@@ -648,9 +667,9 @@ std::optional<std::string> parse_value(const Option& o, std::string_view text, c
       return std::nullopt;
     }
     case Kind::kKeyspaceEvents: {
-      std::string s;
-      if (auto err = parse_keyspace_events(text, s)) return err;
-      out = std::move(s);
+      int64_t flags = 0;
+      if (auto err = parse_keyspace_events(text, flags)) return err;
+      out = flags;
       return std::nullopt;
     }
     case Kind::kClientOutputBufferLimit: {
@@ -677,6 +696,8 @@ std::string render(const Option& o, const Value& v) {
     case Kind::kInt:
     case Kind::kMemory:
       return std::to_string(std::get<int64_t>(v));
+    case Kind::kKeyspaceEvents:
+      return render_keyspace_events(std::get<int64_t>(v));
     case Kind::kEnum: {
       auto i = std::get<int64_t>(v);
       return (i >= 0 && static_cast<size_t>(i) < o.choices.size()) ? o.choices[static_cast<size_t>(i)] : "";
@@ -780,9 +801,26 @@ Value read_value(const Option& o, const Config& c) {
       o.field);
 }
 
+// The pubsub class of client-output-buffer-limit, which the server enforces,
+// mirrored into Config atomics from the option's canonical text.
+void apply_pubsub_output_limits(Config& c, const std::string& text) {
+  auto t = split_spaces(text);
+  for (size_t i = 0; i + 3 < t.size(); i += 4) {
+    if (!iequals(t[i], "pubsub")) continue;
+    auto hard = parse_ll(t[i + 1]), soft = parse_ll(t[i + 2]), seconds = parse_ll(t[i + 3]);
+    if (!hard || !soft || !seconds) return;
+    c.pubsub_obuf_hard.store(*hard, std::memory_order_relaxed);
+    c.pubsub_obuf_soft.store(*soft, std::memory_order_relaxed);
+    c.pubsub_obuf_soft_seconds.store(*seconds, std::memory_order_relaxed);
+  }
+}
+
 void write_value(const Option& o, Config& c, const Value& v) {
   std::visit(Overloaded{
-                 [&](std::monostate) { write_extra(c, index_of(o), v); },
+                 [&](std::monostate) {
+                   write_extra(c, index_of(o), v);
+                   if (o.kind == Kind::kClientOutputBufferLimit) apply_pubsub_output_limits(c, std::get<std::string>(v));
+                 },
                  [&](bool Config::*m) { c.*m = std::get<bool>(v); },
                  [&](int Config::*m) { c.*m = static_cast<int>(std::get<int64_t>(v)); },
                  [&](int64_t Config::*m) { c.*m = std::get<int64_t>(v); },
@@ -958,6 +996,8 @@ std::optional<std::string> config_set(Config& config, const std::vector<std::pai
   }
   // 3. Apply.
   for (size_t i = 0; i < pairs.size(); ++i) write_value(*targets[i], config, values[i]);
+  if (config.on_set)
+    for (const Option* o : targets) config.on_set(o->name);
   return std::nullopt;
 }
 
@@ -971,6 +1011,7 @@ void reset_to_defaults(Config& config) {
     if (std::holds_alternative<std::monostate>(o.field)) continue;
     write_value(o, config, defaults[index_of(o)]);
   }
+  apply_pubsub_output_limits(config, kDefaultOutputBufferLimits);
   config.config_file.clear();
 }
 

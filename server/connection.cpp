@@ -1,11 +1,15 @@
 #include "server/connection.h"
-#include "server/multi_exec.h"
 
+#include <array>
 #include <boost/asio.hpp>
 
+#include "protocol/resp_peek.h"
 #include "server/blocking.h"
+#include "server/cluster/slot.h"
 #include "server/dispatcher.h"
 #include "server/log.h"
+#include "server/multi_exec.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 
@@ -48,7 +52,9 @@ Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
   session_.authenticated = server_.config().get_string(server_.config().requirepass).empty();
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (subscriptions_ && !closed_) pubsub_unsubscribe_all(*this);
+}
 
 void Connection::start() {
   server_.stats().connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -65,6 +71,7 @@ void Connection::close() {
     cancel_blocked(blocked);
   }
   if (session_.multi || session_.watch) forget_transaction_state(server_, session_);
+  if (subscriptions_) pubsub_unsubscribe_all(*this);
   boost::system::error_code ec;
   socket_->socket.shutdown(tcp::socket::shutdown_both, ec);
   socket_->socket.close(ec);
@@ -122,7 +129,28 @@ void Connection::on_read(size_t bytes) {
   read_more();
 }
 
+// A pipeline of requests arrived at once: ask the memory system for the
+// keys' hash buckets, then for their first nodes, before running any of them,
+// so the cache misses of the whole batch overlap (they dominate the cost of
+// small commands). Only keys of this thread's own shard are touched.
+void Connection::prefetch_keys(const char* data, size_t len) {
+  constexpr size_t kMinPipelineBytes = 64;
+  if (len < kMinPipelineBytes) return;
+  std::array<std::string_view, 32> keys;
+  size_t n = 0;
+  const unsigned shards = server_.shard_count();
+  const unsigned home = thread_.index();
+  protocol::peek_first_keys(data, len, keys.size(), [&](std::string_view k) {
+    if (shards == 1 || shard_of_key(k, shards) == home) keys[n++] = k;
+  });
+  if (n < 2) return;
+  const storage::Db& db = thread_.keyspace().db(static_cast<size_t>(session_.db));
+  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 1);
+  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 2);
+}
+
 size_t Connection::process(const char* data, size_t len) {
+  prefetch_keys(data, len);
   size_t pos = 0;
   while (!suspended_ && !closed_ && !session_.close_after_reply) {
     size_t consumed = 0;
@@ -164,6 +192,10 @@ std::function<void()> Connection::suspend() {
 void Connection::resume() {
   suspended_ = false;
   if (closed_) return;
+  if (!held_pushes_.empty()) {
+    out_.append(held_pushes_);
+    std::string().swap(held_pushes_);
+  }
   if (!pending_input_.empty()) {
     std::string input;
     input.swap(pending_input_);
@@ -195,6 +227,23 @@ void Connection::flush() {
                     });
 }
 
+ClientSubscriptions& Connection::ensure_subscriptions() {
+  if (!subscriptions_) subscriptions_ = std::make_unique<ClientSubscriptions>();
+  return *subscriptions_;
+}
+
+void Connection::push_message(std::string_view bytes) {
+  if (closed_) return;
+  // A suspended command may still be producing its reply; a blocked one
+  // writes it in one piece later, so messages may go out before it.
+  if (suspended_ && !blocked_client_) {
+    held_pushes_.append(bytes);
+    return;
+  }
+  out_.append(bytes);
+  flush();
+}
+
 void Connection::on_written() {
   // Keep a modest buffer for reuse; drop one that a huge reply inflated.
   if (writing_.capacity() > 1024 * 1024) std::string().swap(writing_);
@@ -205,12 +254,16 @@ void Connection::on_written() {
 std::string Connection::client_info(int64_t now_ms) const {
   auto age = (now_ms - session_.created_ms) / 1000;
   auto idle = (now_ms - session_.last_interaction_ms) / 1000;
-  std::string flags = blocked_client_ ? "b" : "N";
+  std::string flags;
+  if (session_.subscribed()) flags += 'P';
+  if (blocked_client_) flags += 'b';
+  if (flags.empty()) flags = "N";
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 "
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 "
       "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem=0 events=r "
       "cmd={} user={} redir=-1 resp={}",
       session_.id, session_.peer, session_.local, session_.fd, session_.name, age, idle, flags, session_.db,
+      session_.subscribed_channels, session_.subscribed_patterns, session_.subscribed_shard_channels,
       pending_input_.size(), Socket::kReadChunk, out_.size(), session_.last_command, session_.user,
       session_.resp);
 }

@@ -18,6 +18,7 @@ namespace distcache::server {
 class ShardThread;
 class Server;
 struct BlockedClient;
+struct ClientSubscriptions;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -48,6 +49,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_blocked() const { return blocked_client_ != nullptr; }
   const std::shared_ptr<BlockedClient>& blocked_client() const { return blocked_client_; }
 
+  // Pub/sub (server/pubsub.h): the connection's subscriptions (null before
+  // the first), and writing a message to it. A message that arrives while a
+  // command is suspended (but not blocked) is sent after that command's reply.
+  ClientSubscriptions* subscriptions() { return subscriptions_.get(); }
+  ClientSubscriptions& ensure_subscriptions();
+  void push_message(std::string_view bytes);
+  // Reply bytes produced but not yet written to the socket.
+  size_t pending_output() const { return out_.size() + writing_.size() + held_pushes_.size(); }
+
   // One line of CLIENT LIST for this connection.
   std::string client_info(int64_t now_ms) const;
 
@@ -57,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Parses and runs commands from `data`; returns bytes consumed (less than
   // data.size() only when a command suspended the connection).
   size_t process(const char* data, size_t len);
+  void prefetch_keys(const char* data, size_t len);
   void resume();
   void flush();
   void on_written();
@@ -74,6 +85,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   protocol::ReplyBuilder reply_;
   ClientSession session_;
   std::shared_ptr<BlockedClient> blocked_client_;
+  std::unique_ptr<ClientSubscriptions> subscriptions_;
+  std::string held_pushes_;   // pub/sub messages waiting for a suspended command
   size_t command_bytes_ = 0;  // bytes of the command being parsed (query buffer limit)
   bool suspended_ = false;
   bool reading_ = false;

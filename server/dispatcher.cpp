@@ -12,9 +12,12 @@
 #include "server/connection.h"
 #include "server/connection_context.h"
 #include "server/multi_exec.h"
+#include "server/pubsub.h"
 #include "server/routing.h"
+#include "server/script_runner.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "server/snapshot.h"
 #include "server/transaction.h"
 
 namespace distcache::server {
@@ -142,7 +145,10 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     // Run the ordinary handler over a scratch keyspace holding the copies.
     storage::Keyspace scratch(databases);
     for (auto& part : state->parts) load_gathered(scratch, part);
-    auto outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config());
+    ScratchKeyspaceEvents scratch_events(scratch);
+    ChangedKeys changed;  // the owners' watchers are unknown here: always record
+    auto outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config(),
+                             true, &changed);
     if (outcome.blocked) {
       state->blocked = retrying ? retrying : new_blocked_client(*c, spec, args, client_db, outcome);
       state->blocked->multi_shard = true;
@@ -151,7 +157,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     }
     if (!write) return;
     // Hand the results back to the owning shards (applied in on_release).
-    for (auto& part : state->parts) collect_gathered(scratch, part, now_ms);
+    for (auto& part : state->parts) collect_gathered(scratch, part, now_ms, changed);
   };
 
   std::function<void()> resume = retrying ? std::function<void()>() : conn.suspend();
@@ -190,8 +196,16 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
 void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args, int db,
                            int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume) {
   ShardThread& home = conn.thread();
-  auto outcome = run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, home.server().config());
-  touch_watched_keys(home, spec, args, db, names);
+  prepare_keys_for_write(home, spec, args, db, names);
+  ChangedKeys* changed = changed_keys_buffer(home);
+  auto outcome =
+      run_keyed(spec, args, conn.reply(), home.keyspace(), db, now_ms, home.server().config(), true, changed);
+  if (outcome.rerun_globally) {
+    if (resume) resume();
+    dispatch_global_script(conn, spec, args, now_ms);
+    return;
+  }
+  touch_watched_keys(home, changed);
   wake_blocked(home, spec, args, db, names);
   if (outcome.blocked) {
     auto w = new_blocked_client(conn, spec, args, db, outcome);
@@ -211,11 +225,18 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   const bool write = (spec.flags & kCmdWrite) != 0;
 
   if (shard_index == home.index()) {
-    if (home.locks().empty()) {  // the common case: run inline, no key list needed
+    // The common case: no transaction holds locks here, run inline. Commands
+    // without any key (SCRIPT KILL, FUNCTION STATS, ... HELP) never wait
+    // either: they do not touch the keyspace, and must answer even while a
+    // script holds every shard.
+    if (home.locks().empty() || (spec.first_key == 0 && !spec.find_keys)) {
       execute_on_home_shard(conn, spec, args, db, now_ms, {}, nullptr);
       return;
     }
-    auto names = key_names(args, keys);
+    // With one thread the dispatcher skipped key extraction; locks need the keys.
+    std::vector<KeyRef> extracted;
+    if (keys.empty()) extracted = route_keys(spec, args, server.shard_count());
+    auto names = key_names(args, keys.empty() ? extracted : keys);
     if (!home.locks().blocks(db, names, write)) {
       execute_on_home_shard(conn, spec, args, db, now_ms, names, nullptr);
       return;
@@ -242,8 +263,18 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
       std::string& out = c->remote_reply();
       out.clear();
       protocol::ReplyBuilder reply(&out, c->session().resp);
-      auto outcome = run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config());
-      touch_watched_keys(owner, spec, args, db, names);
+      prepare_keys_for_write(owner, spec, args, db, names);
+      ChangedKeys* changed = changed_keys_buffer(owner);
+      auto outcome =
+          run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config(), true, changed);
+      if (outcome.rerun_globally) {
+        home.post([c, &spec, &args, now_ms, resume = std::move(resume)] {
+          resume();
+          dispatch_global_script(*c, spec, args, now_ms);
+        });
+        return;
+      }
+      touch_watched_keys(owner, changed);
       wake_blocked(owner, spec, args, db, names);
       if (outcome.blocked) {
         auto w = new_blocked_client(*c, spec, args, db, outcome);
@@ -296,16 +327,35 @@ void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::A
   shard.blocking().keys_written(shard, db, all);
 }
 
-void touch_watched_keys(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
-                        const std::vector<std::string_view>& names) {
-  if (shard.watches().empty() || !(spec.flags & kCmdWrite)) return;
+void prepare_keys_for_write(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                            const std::vector<std::string_view>& names) {
+  if (spec.flags & kCmdWrite) ThreadCounters::add(shard.counters().dirty);
+  ShardSnapshot* snapshot = shard.snapshot();
+  if (snapshot == nullptr) return;
+  // Reads count too: a read may reclaim an expired key the snapshot still needs.
   if (!names.empty()) {
-    shard.watches().touch_all(db, names);
-    return;
+    for (auto n : names) snapshot->take(db, n);
+  } else {
+    std::vector<int> indexes;
+    if (extract_keys(spec, args, indexes))
+      for (int i : indexes) snapshot->take(key_database(spec, args, i, db), args[i]);
   }
-  std::vector<int> indexes;
-  if (!extract_keys(spec, args, indexes)) return;
-  for (int i : indexes) shard.watches().touch(key_database(spec, args, i, db), args[i]);
+  if (spec.name == "move" && args.size() > 2) {  // the key's copy in the target database
+    int64_t target;
+    if (parse_int64(args[2], target) && target >= 0 && target < INT32_MAX) snapshot->take(static_cast<int>(target), args[1]);
+  }
+}
+
+ChangedKeys* changed_keys_buffer(ShardThread& shard) {
+  if (shard.watches().empty()) return nullptr;
+  thread_local ChangedKeys buffer;
+  buffer.clear();
+  return &buffer;
+}
+
+void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed) {
+  if (changed == nullptr) return;
+  for (const auto& [db, key] : *changed) shard.watches().touch(db, key);
 }
 
 void gather_keys(storage::Keyspace& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
@@ -327,8 +377,11 @@ void load_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys) {
   }
 }
 
-void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys, int64_t now_ms) {
+void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys, int64_t now_ms,
+                      const ChangedKeys& changed) {
   for (auto& g : keys) {
+    g.changed = std::any_of(changed.begin(), changed.end(),
+                            [&g](const auto& c) { return c.first == g.db && c.second == g.name; });
     storage::Db& db = scratch.db(g.db);
     storage::Value* v = db.find(g.name, now_ms);
     g.present = v != nullptr;
@@ -340,8 +393,11 @@ void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys
 }
 
 void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
+  QuietKeyspaceEvents quiet;  // the command already reported its events where it ran
+  ThreadCounters::add(shard.counters().dirty);
   for (auto& g : keys) {
-    if (!shard.watches().empty()) shard.watches().touch(g.db, g.name);
+    if (ShardSnapshot* snapshot = shard.snapshot()) snapshot->take(g.db, g.name);
+    if (g.changed && !shard.watches().empty()) shard.watches().touch(g.db, g.name);
     storage::Db& db = shard.keyspace().db(g.db);
     if (g.present) {
       db.set(g.name, std::move(g.value));
@@ -365,11 +421,14 @@ std::vector<KeyRef> route_keys(const CommandSpec& spec, const protocol::ArgList&
 
 
 KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, protocol::ReplyBuilder& reply,
-                       storage::Keyspace& keyspace, int db, int64_t now_ms, const Config& config, bool may_block) {
+                       storage::Keyspace& keyspace, int db, int64_t now_ms, const Config& config, bool may_block,
+                       ChangedKeys* changed) {
   CommandContext ctx{args, reply, keyspace, db, now_ms, config};
   ctx.may_block = may_block;
+  ctx.changed_keys = changed;
   spec.keyed(ctx);
   KeyedOutcome outcome;
+  outcome.rerun_globally = ctx.rerun_globally;
   if (ctx.blocked) {
     outcome.blocked = true;
     outcome.timeout_ms = ctx.block_timeout_ms;
@@ -414,6 +473,12 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     spec = sub;
   }
   if (!arity_ok(*spec, args.size())) {
+    if (spec->name == "exec") {  // Redis: a rejected EXEC is reported (and discards) as EXECABORT
+      reply.error(fmt::format("EXECABORT Transaction discarded because of: wrong number of arguments for '{}' command",
+                              spec->name));
+      forget_transaction_state(conn.thread().server(), session);
+      return;
+    }
     flag_multi_error(session);
     reply_wrong_arity(reply, *spec);
     return;
@@ -423,6 +488,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     reply.error("NOAUTH Authentication required.");
     return;
   }
+  if (!pubsub_command_allowed(session, *spec, reply)) return;
   if (session.multi && queue_in_multi(conn, *spec, args)) return;
 
   Server& server = conn.thread().server();
@@ -444,6 +510,15 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     return;
   }
   std::vector<KeyRef> keys = route_keys(*spec, args, shard_count);
+  if (runs_script(*spec)) {
+    const unsigned owner = keys.empty() ? conn.thread().index() : keys.front().shard;
+    const bool one_shard =
+        std::all_of(keys.begin(), keys.end(), [owner](const KeyRef& k) { return k.shard == owner; });
+    if (!script_may_run_on_one_shard(*spec, args, one_shard)) {
+      dispatch_global_script(conn, *spec, args, now_ms);
+      return;
+    }
+  }
   if (keys.empty()) {
     run_single_shard(conn, *spec, args, conn.thread().index(), keys, now_ms);
     return;

@@ -12,7 +12,9 @@
 #include "server/connection.h"
 #include "server/connection_context.h"
 #include "server/dispatcher.h"
+#include "server/pubsub.h"
 #include "server/routing.h"
+#include "server/script_runner.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
@@ -116,6 +118,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
         if (!is_simple_connection_command(spec)) inline_ok = false;
         continue;
       }
+      if (shard_count > 1 && runs_script(spec)) {  // may touch any key: see script_runner.h
+        whole_keyspace_ = true;
+        continue;
+      }
       const bool write = (spec.flags & kCmdWrite) != 0;
       for (const auto& k : route_keys(spec, q.args, shard_count))
         lock_key(k.shard, key_database(spec, q.args, k.index, db), q.args[k.index], write);
@@ -181,6 +187,13 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     }
     const CommandSpec& spec = *q.spec;
     const int db = conn_->session().db;
+    if (server_.shard_count() > 1 && runs_script(spec)) {  // EXEC holds every shard (see plan())
+      std::vector<WrittenKey> written;
+      run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written);
+      for (auto& w : written) written_[w.shard].emplace_back(w.db, std::move(w.name));
+      command_done();
+      return;
+    }
     auto keys = route_keys(spec, q.args, server_.shard_count());
     if (spec.flags & kCmdWrite)
       for (const auto& k : keys)
@@ -194,8 +207,11 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     }
     ShardThread& shard = server_.shard(owner);
     if (&shard == &home_) {
-      run_keyed(spec, q.args, conn_->reply(), home_.keyspace(), db, now_ms_, server_.config(), /*may_block=*/false);
-      touch_watched_keys(home_, spec, q.args, db, {});
+      prepare_keys_for_write(home_, spec, q.args, db, {});
+      ChangedKeys* changed = changed_keys_buffer(home_);
+      run_keyed(spec, q.args, conn_->reply(), home_.keyspace(), db, now_ms_, server_.config(), /*may_block=*/false,
+                changed);
+      touch_watched_keys(home_, changed);
       command_done();
       return;
     }
@@ -204,8 +220,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     shard.post([self, &shard, &q, db, resp] {
       self->remote_out_.clear();
       protocol::ReplyBuilder reply(&self->remote_out_, resp);
-      run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false);
-      touch_watched_keys(shard, *q.spec, q.args, db, {});
+      prepare_keys_for_write(shard, *q.spec, q.args, db, {});
+      ChangedKeys* changed = changed_keys_buffer(shard);
+      run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false, changed);
+      touch_watched_keys(shard, changed);
       self->home_.post([self] {
         self->conn_->reply().raw(self->remote_out_);
         self->command_done();
@@ -235,10 +253,12 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
       const int64_t now = self->now_ms_;
       storage::Keyspace scratch(self->home_.keyspace().size());
       for (auto& [shard, part] : gather->parts) load_gathered(scratch, part);
-      run_keyed(*q.spec, q.args, self->conn_->reply(), scratch, db, now, self->server_.config(), false);
+      ScratchKeyspaceEvents scratch_events(scratch);
+      ChangedKeys changed;
+      run_keyed(*q.spec, q.args, self->conn_->reply(), scratch, db, now, self->server_.config(), false, &changed);
       if (q.spec->flags & kCmdWrite) {
         for (auto& [index, part] : gather->parts) {
-          collect_gathered(scratch, part, now);
+          collect_gathered(scratch, part, now, changed);
           ShardThread& shard = self->server_.shard(index);
           auto apply = [gather, &shard, index, now] { apply_gathered(shard, gather->parts[index], now); };
           if (&shard == &self->home_)
@@ -331,6 +351,11 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
 bool queue_in_multi(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args) {
   MultiState* multi = conn.session().multi.get();
   if (!multi || acts_at_once_in_multi(spec)) return false;
+  if (spec.flags & kCmdNoMulti) {
+    multi->aborted = true;
+    conn.reply().error("ERR Command not allowed inside a transaction");
+    return true;
+  }
   QueuedCommand& q = multi->queued.emplace_back(QueuedCommand{&spec, {}});
   q.args.reserve(args.size());
   for (size_t i = 0; i < args.size(); ++i) q.args.add(args[i]);

@@ -25,10 +25,18 @@ std::vector<KeyRef> route_keys(const CommandSpec& spec, const protocol::ArgList&
 // Database of the key at argument `index`: the client's, except for COPY's destination with DB.
 int key_database(const CommandSpec& spec, const protocol::ArgList& args, int index, int client_db);
 
-// After a write command ran on `shard`: clients watching its keys fail their
-// EXEC. `names` may be empty, then the keys are extracted from `args`.
-void touch_watched_keys(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
-                        const std::vector<std::string_view>& names);
+// Before a keyed command runs on `shard`: while a snapshot is being written,
+// keys it may change are written out first (snapshot.h). Also counts writes
+// for the save points. `names` may be empty, then the keys come from `args`.
+void prepare_keys_for_write(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
+                            const std::vector<std::string_view>& names);
+
+// WATCH: a buffer for the keys a command run on `shard` changes, or null
+// when nobody watches keys there (then nothing is recorded). The buffer is
+// this thread's and is reused: pass it to run_keyed, then to touch_watched_keys.
+ChangedKeys* changed_keys_buffer(ShardThread& shard);
+// Clients watching keys the command changed fail their EXEC.
+void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed);
 
 // After a write command ran on `shard`: wake clients blocked on its keys.
 void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
@@ -42,13 +50,16 @@ struct GatheredKey {
   bool present = false;
   storage::Value value;
   int64_t expire_at = storage::kNoExpiry;
+  bool changed = false;  // the command changed it (WATCH)
 };
 
 // On the owning shard: copy the keys' values and expiries.
 void gather_keys(storage::Keyspace& shard, std::vector<GatheredKey>& keys, int64_t now_ms);
 // On the coordinator: move the copies into a scratch keyspace, and back out after the command ran.
 void load_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys);
-void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys, int64_t now_ms);
+// `changed`: the keys the command reported changed (their watchers fail).
+void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys, int64_t now_ms,
+                      const ChangedKeys& changed = {});
 // On the owning shard: store the results (absent keys are deleted) and fail
 // the EXEC of clients watching them.
 void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms);

@@ -10,9 +10,11 @@
 #include <mutex>
 #include <condition_variable>
 
+#include "server/aof.h"
 #include "server/connection.h"
 #include "server/log.h"
 #include "server/shard_thread.h"
+#include "server/snapshot.h"
 
 namespace distcache::server {
 
@@ -150,12 +152,15 @@ Server::Server(Config& config) : config_(config) {
   for (unsigned i = 0; i < threads; ++i)
     shards_.push_back(std::make_unique<ShardThread>(*this, i, static_cast<size_t>(config.databases)));
   run_id_ = random_hex(40);
+  aof_ = std::make_unique<Aof>(*this);
+  config_.on_set = [this](std::string_view name) { aof_->on_config_set(name); };
 }
 
-Server::~Server() = default;
+Server::~Server() { config_.on_set = nullptr; }
 
 int Server::run() {
   start_time_ms_ = unix_time_ms();
+  persistence_.lastsave_s.store(start_time_ms_ / 1000);
   raise_open_files_limit(config_.maxclients.load());
   listener_ = std::make_unique<Listener>(*this, shards_[0]->io());
   std::string error = listener_->bind(config_.bind, config_.port, config_.tcp_backlog);
@@ -178,9 +183,11 @@ int Server::run() {
   });
   ::signal(SIGPIPE, SIG_IGN);
 
+  if (!load_dataset()) return 1;
   listener_->start();
   log(LogLevel::kNotice, "Ready to accept connections tcp (port {}, {} threads)", bound_port_, shards_.size());
   for (auto& s : shards_) s->start();
+  aof_->start();
   for (auto& s : shards_) s->join();
   if (shutdown_watchdog_.joinable()) {
     {
@@ -190,6 +197,23 @@ int Server::run() {
     shutdown_cv_.notify_all();
     shutdown_watchdog_.join();
   }
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    if (running_snapshot_) {
+      log(LogLevel::kWarning, "There is a background save in progress: cancelling it.");
+      cancel_snapshot(*running_snapshot_);
+      running_snapshot_.reset();
+    }
+  }
+  aof_->shutdown();
+  if (save_on_shutdown()) {
+    log(LogLevel::kNotice, "Saving the final RDB snapshot before exiting.");
+    SnapshotResult r = save_snapshot_stopped(*this);
+    if (r.ok)
+      log(LogLevel::kNotice, "DB saved on disk");
+    else
+      log(LogLevel::kWarning, "Error trying to save the DB: {}", r.error);
+  }
   log(LogLevel::kWarning, "distcache is now ready to exit, bye bye...");
   return 0;
 }
@@ -198,6 +222,38 @@ uint64_t Server::sum_counter(std::atomic<uint64_t> ThreadCounters::*field) const
   uint64_t total = 0;
   for (const auto& s : shards_) total += (s->counters().*field).load(std::memory_order_relaxed);
   return total;
+}
+
+bool Server::load_dataset() {
+  // The AOF is preferred when it is on, as Redis does (dump.rdb is then not read).
+  if (!aof_->load_manifest()) return false;
+  if (config_.appendonly) return aof_->load_dataset() && aof_->open_on_start();
+  SnapshotLoadResult r = load_snapshot_at_startup(*this);
+  if (!r.found) return true;
+  if (!r.ok) {
+    log(LogLevel::kWarning, "Fatal error loading the DB: {}. Exiting.", r.error);
+    return false;
+  }
+  log(LogLevel::kNotice, "Done loading RDB, keys loaded: {}, keys expired: {}.", r.keys_loaded, r.keys_expired);
+  log(LogLevel::kNotice, "DB loaded from disk: {:.3f} seconds", r.duration_ms / 1000.0);
+  return true;
+}
+
+bool Server::save_on_shutdown() const {
+  switch (shutdown_save_.load()) {
+    case ShutdownSave::kSave: return true;
+    case ShutdownSave::kNoSave: return false;
+    default: return !config_.get_string(config_.save).empty();
+  }
+}
+
+uint64_t Server::dirty_count() const {
+  return sum_counter(&ThreadCounters::dirty) + stats_.dirty.load(std::memory_order_relaxed);
+}
+
+void Server::set_running_snapshot(std::shared_ptr<SnapshotFile> file) {
+  std::lock_guard lock(snapshot_mutex_);
+  running_snapshot_ = std::move(file);
 }
 
 void Server::request_shutdown() {

@@ -1,9 +1,13 @@
 #include "server/shard_thread.h"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <boost/asio.hpp>
 
 #include "server/connection.h"
+#include "server/log.h"
+#include "server/snapshot.h"
 #include "server/server.h"
 
 namespace distcache::server {
@@ -141,7 +145,10 @@ void ShardThread::cron() {
   // database and repeat while many samples were expired, within a time budget
   // of about a quarter of the cron period. Skipped while a transaction holds
   // locks here, so no locked key disappears under it.
-  if (!locks_.empty()) return;
+  if (index_ == 0) check_save_points();
+  // Nor while a snapshot walks this shard: a key it still has to write must
+  // not vanish without being written (commands write such keys first).
+  if (!locks_.empty() || snapshot_) return;
   constexpr size_t kSamplesPerLoop = 20;
   int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
   const int64_t budget_us = 250000 / hz;
@@ -161,6 +168,37 @@ void ShardThread::cron() {
     if (monotonic_us() - start > budget_us) break;
   }
   if (expired_total) server_.stats().expired_keys.fetch_add(expired_total, std::memory_order_relaxed);
+}
+
+void ShardThread::begin_snapshot(std::unique_ptr<ShardSnapshot> s) { snapshot_ = std::move(s); }
+
+void ShardThread::end_snapshot() { snapshot_.reset(); }
+
+// `save <seconds> <changes> ...`: a BGSAVE once any pair is met, as Redis's
+// serverCron; after a failed save, retried no sooner than 5 seconds later.
+void ShardThread::check_save_points() {
+  PersistenceState& st = server_.persistence();
+  if (st.bgsave_in_progress.load()) return;
+  const int64_t now_s = unix_time_ms() / 1000;
+  bool start = st.bgsave_scheduled.exchange(false);
+  if (!start) {
+    const uint64_t changes = server_.dirty_count() - st.dirty_at_last_save.load();
+    const int64_t since_save = now_s - st.lastsave_s.load();
+    const bool may_retry = st.last_bgsave_ok.load() || now_s - st.bgsave_started_ms.load() / 1000 > 5;
+    if (changes == 0 || !may_retry) return;
+    const std::string save = server_.config().get_string(server_.config().save);
+    size_t pos = 0;
+    while (!start && pos < save.size()) {
+      int64_t seconds = 0, min_changes = 0;
+      int used = 0;
+      if (std::sscanf(save.c_str() + pos, " %" SCNd64 " %" SCNd64 "%n", &seconds, &min_changes, &used) != 2) break;
+      pos += static_cast<size_t>(used);
+      start = changes >= static_cast<uint64_t>(min_changes) && since_save >= seconds;
+    }
+    if (!start) return;
+    log(LogLevel::kNotice, "{} changes in {} seconds. Saving...", changes, since_save);
+  }
+  start_snapshot(server_, *this, [] {}, [](const SnapshotResult&) {});
 }
 
 }  // namespace distcache::server

@@ -23,6 +23,7 @@ namespace distcache::server {
 
 class Server;
 class Connection;
+class ShardSnapshot;
 
 // Counters that only their own thread writes: plain load+store, no locked
 // instruction on the hot path. INFO reads them from other threads.
@@ -30,6 +31,7 @@ struct ThreadCounters {
   std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> dirty{0};  // write commands run on this thread (save points)
   static void add(std::atomic<uint64_t>& counter, uint64_t n = 1) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -53,6 +55,10 @@ class ShardThread {
   KeyLocks& locks() { return locks_; }
   BlockingRegistry& blocking() { return blocking_; }
   WatchRegistry& watches() { return watches_; }
+  // The running BGSAVE's part on this shard, or null (see snapshot.h).
+  ShardSnapshot* snapshot() { return snapshot_.get(); }
+  void begin_snapshot(std::unique_ptr<ShardSnapshot> s);
+  void end_snapshot();
   ThreadCounters& counters() { return counters_; }
   boost::asio::io_context& io() { return *io_; }
 
@@ -84,6 +90,7 @@ class ShardThread {
  private:
   void schedule_cron();
   void cron();
+  void check_save_points();
   void close_idle_clients();
 
   Server& server_;
@@ -96,6 +103,7 @@ class ShardThread {
   KeyLocks locks_;
   BlockingRegistry blocking_;
   WatchRegistry watches_;
+  std::unique_ptr<ShardSnapshot> snapshot_;
   ThreadCounters counters_;
   struct Waiter {
     std::function<bool()> ready;

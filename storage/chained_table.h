@@ -85,6 +85,27 @@ class ChainedTable {
     return nullptr;
   }
 
+  // Memory prefetch for a lookup that comes soon: stage 1 touches the
+  // bucket slot(s) of hash h, stage 2 (once those are likely cached) the
+  // first entry of each chain. A pipeline of commands prefetches all its keys
+  // before running them, so their cache misses overlap instead of queueing.
+  void prefetch_buckets(uint64_t h) const {
+    for (int i = 0; i < 2; ++i) {
+      const Tab& t = t_[i];
+      if (t.size != 0) __builtin_prefetch(&t.b[h & (t.size - 1)]);
+      if (!rehashing()) break;
+    }
+  }
+  void prefetch_chain(uint64_t h) const {
+    for (int i = 0; i < 2; ++i) {
+      const Tab& t = t_[i];
+      if (t.size != 0) {
+        if (const E* e = t.b[h & (t.size - 1)]) __builtin_prefetch(e);
+      }
+      if (!rehashing()) break;
+    }
+  }
+
   // Links a new entry (the caller guarantees it is not present). May start a
   // grow; never moves buckets by itself (call step()).
   void insert(E* e, uint64_t h) {

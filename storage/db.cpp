@@ -1,6 +1,7 @@
 #include "storage/db.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "storage/key_table.h"
 
@@ -18,7 +19,15 @@ constexpr size_t kRehashStepBuckets = 100;
 // (Redis: 20), so sparse tables do not make a call unbounded.
 constexpr size_t kBucketsPerCheck = 20;
 
+std::atomic<Db::KeyEventHook> key_event_hook{nullptr};
+
+inline void report(const Db& db, std::string_view key, Db::KeyEvent event) {
+  if (auto hook = key_event_hook.load(std::memory_order_relaxed)) hook(db, key, event);
+}
+
 }  // namespace
+
+void Db::set_key_event_hook(KeyEventHook hook) { key_event_hook.store(hook, std::memory_order_relaxed); }
 
 Db::Db() : table_(std::make_unique<KeyTable>()) {}
 Db::~Db() = default;
@@ -42,6 +51,7 @@ Value* Db::find(std::string_view key, int64_t now_ms) {
   KeyTable::Node* n = t.find(key, h);
   if (n == nullptr) return nullptr;
   if (n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) {
+    report(*this, key, KeyEvent::kExpired);
     t.erase(n, h);
     ++expired_keys_;
     return nullptr;
@@ -65,6 +75,7 @@ Value& Db::find_or_create(std::string_view key, int64_t now_ms, bool& created) {
   const uint64_t h = KeyTable::hash(key);
   KeyTable::Node* n = t.find(key, h);
   if (n != nullptr && n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) {
+    report(*this, key, KeyEvent::kExpired);
     t.erase(n, h);
     ++expired_keys_;
     n = nullptr;
@@ -74,7 +85,9 @@ Value& Db::find_or_create(std::string_view key, int64_t now_ms, bool& created) {
     return n->value;
   }
   created = true;
-  return t.insert(key, h, Value())->value;
+  Value& v = t.insert(key, h, Value())->value;
+  report(*this, key, KeyEvent::kAdded);
+  return v;
 }
 
 Value& Db::set(std::string_view key, Value&& v, bool keep_ttl) {
@@ -82,7 +95,11 @@ Value& Db::set(std::string_view key, Value&& v, bool keep_ttl) {
   KeyTable& t = *table_;
   const uint64_t h = KeyTable::hash(key);
   KeyTable::Node* n = t.find(key, h);
-  if (n == nullptr) return t.insert(key, h, std::move(v))->value;
+  if (n == nullptr) {
+    Value& inserted = t.insert(key, h, std::move(v))->value;
+    report(*this, key, KeyEvent::kAdded);
+    return inserted;
+  }
   n->value = std::move(v);
   if (!keep_ttl && n->has_expire()) t.clear_expire(n, h);
   return n->value;
@@ -94,6 +111,7 @@ bool Db::erase(std::string_view key, int64_t now_ms) {
   KeyTable::Node* n = t.find(key, h);
   if (n == nullptr) return false;
   const bool expired = n->has_expire() && is_expired(t.expire_of(n, h), now_ms);
+  if (expired) report(*this, key, KeyEvent::kExpired);
   t.erase(n, h);
   if (expired) ++expired_keys_;
   return !expired;
@@ -137,6 +155,7 @@ uint64_t Db::scan(uint64_t cursor, size_t count, int64_t now_ms, const KeyVisito
         const uint64_t h = KeyTable::hash(n->key.view());
         if (is_expired(t.expire_of(n, h), now_ms)) {
           if (reap == nullptr || (*reap)(n->key.view(), n->value)) {
+            report(*this, n->key.view(), KeyEvent::kExpired);
             t.erase_in_scan(n, h);
             ++expired;
           }
@@ -171,6 +190,7 @@ std::optional<std::string> Db::random_key(int64_t now_ms) {
     if (n->has_expire()) {
       const uint64_t h = KeyTable::hash(n->key.view());
       if (is_expired(t.expire_of(n, h), now_ms)) {
+        report(*this, n->key.view(), KeyEvent::kExpired);
         t.erase(n, h);
         ++expired_keys_;
         continue;
@@ -199,6 +219,7 @@ Db::ExpireStats Db::active_expire(int64_t now_ms, size_t max_checks) {
     cursor = t.scan_expires(cursor, [&](KeyTable::Node* n, int64_t when_ms) {
       ++st.checked;
       if (is_expired(when_ms, now_ms)) {
+        report(*this, n->key.view(), KeyEvent::kExpired);
         t.erase_in_scan(n, KeyTable::hash(n->key.view()));
         ++st.expired;
       }

@@ -89,6 +89,24 @@ class Db {
   struct ExpireStats { size_t checked = 0; size_t expired = 0; };
   ExpireStats active_expire(int64_t now_ms, size_t max_checks);
 
+  // Cache prefetch for a key looked up soon (stage 1: its bucket, stage 2:
+  // the first node of its chain). Hints only: never changes anything.
+  void prefetch(std::string_view key, int stage) const;
+
+  // --- point-in-time snapshots (BGSAVE without fork; server/snapshot.h)
+  // snapshot_begin() makes every key present "pending"; keys created later
+  // are not part of the snapshot. The snapshot writes each pending key exactly
+  // once: when its walk reaches it, or earlier, just before a command changes
+  // or deletes it (snapshot_take). One bit per key; nothing outside snapshots.
+  // Expired keys are visited too (with their expiry): the writer decides.
+  using SnapshotVisitor = std::function<void(std::string_view key, const Value& v, int64_t expire_ms)>;
+  void snapshot_begin();
+  // Visits `key` if it is pending and marks it done; false if it was not pending.
+  bool snapshot_take(std::string_view key, const SnapshotVisitor& visit);
+  // Visits the pending keys of a few buckets from `cursor`, marking them
+  // done. Returns the next cursor; 0 when every pending key was visited.
+  uint64_t snapshot_walk(uint64_t cursor, size_t buckets, const SnapshotVisitor& visit);
+
   // Moves one step of any incremental rehash forward (called from idle time).
   void rehash_step();
 
@@ -101,6 +119,15 @@ class Db {
   // Keys this Db deleted because they had expired (lazily or actively), since
   // it was created: Redis's INFO `expired_keys` is the sum over databases.
   uint64_t expired_keys() const { return expired_keys_; }
+
+  // An optional process-wide observer of keys added to a Db (by set() or
+  // find_or_create()) and of keys deleted because they expired, for keyspace
+  // notifications. It runs on the Db's thread; the key is present while it
+  // runs and the hook must not modify the Db. Null (the default) costs one
+  // load and branch per added or expired key.
+  enum class KeyEvent { kAdded, kExpired };
+  using KeyEventHook = void (*)(const Db& db, std::string_view key, KeyEvent event);
+  static void set_key_event_hook(KeyEventHook hook);
 
  private:
   std::unique_ptr<KeyTable> table_;

@@ -96,6 +96,7 @@ const KeyNode* KeyTable::find(std::string_view key, uint64_t h) const {
 KeyNode* KeyTable::insert(std::string_view key, uint64_t h, Value&& v) {
   main_.step();
   auto* n = new KeyNode(key, std::move(v));
+  n->link = born_mark_;
   main_.insert(n, h);
   return n;
 }

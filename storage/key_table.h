@@ -29,13 +29,15 @@ namespace distcache::storage {
 
 struct KeyNode {
   static constexpr uintptr_t kHasExpire = 1;
+  static constexpr uintptr_t kSnapshotMark = 2;  // see KeyTable::snapshot_pending
+  static constexpr uintptr_t kFlags = kHasExpire | kSnapshotMark;
 
   uintptr_t link = 0;  // next KeyNode* | flags
   KeyString key;
   Value value;
 
   KeyNode(std::string_view k, Value&& v) : key(k), value(std::move(v)) {}
-  KeyNode* next() const { return reinterpret_cast<KeyNode*>(link & ~kHasExpire); }
+  KeyNode* next() const { return reinterpret_cast<KeyNode*>(link & ~kFlags); }
   bool has_expire() const { return (link & kHasExpire) != 0; }
 };
 static_assert(sizeof(KeyNode) == 56, "node should stay in glibc's 64-byte chunk class");
@@ -62,6 +64,10 @@ class KeyTable {
   // find advances an ongoing rehash by one bucket; the const one never mutates.
   Node* find(std::string_view key, uint64_t h);
   const Node* find(std::string_view key, uint64_t h) const;
+
+  // See ChainedTable::prefetch_buckets / prefetch_chain.
+  void prefetch_buckets(uint64_t h) const { main_.prefetch_buckets(h); }
+  void prefetch_chain(uint64_t h) const { main_.prefetch_chain(h); }
 
   // Inserts a key that must not be present.
   Node* insert(std::string_view key, uint64_t h, Value&& v);
@@ -107,6 +113,17 @@ class KeyTable {
     main_.for_each(std::forward<F>(fn));
   }
 
+  // Point-in-time snapshots (BGSAVE without fork). Each node carries one
+  // mark bit; a node whose mark differs from the table's current mark is
+  // "pending": it existed when the running snapshot began and has not been
+  // written out yet. snapshot_begin() flips the table's mark, so every node
+  // becomes pending at once; nodes inserted later are born with the new mark
+  // (not part of the snapshot). A snapshot must visit every pending node
+  // before the next one begins (a walk that fails still marks the rest).
+  void snapshot_begin() { born_mark_ ^= KeyNode::kSnapshotMark; }
+  bool snapshot_pending(const Node* n) const { return (n->link & KeyNode::kSnapshotMark) != born_mark_; }
+  void snapshot_mark_done(Node* n) { n->link = (n->link & ~KeyNode::kSnapshotMark) | born_mark_; }
+
   // Moves up to `buckets` buckets of each table; true if still rehashing.
   bool rehash_step(size_t buckets);
   bool rehashing() const { return main_.rehashing() || expires_.rehashing(); }
@@ -129,7 +146,7 @@ class KeyTable {
   struct MainTraits {
     static KeyNode* next(const KeyNode* n) { return n->next(); }
     static void set_next(KeyNode* n, KeyNode* nx) {
-      n->link = reinterpret_cast<uintptr_t>(nx) | (n->link & KeyNode::kHasExpire);
+      n->link = reinterpret_cast<uintptr_t>(nx) | (n->link & KeyNode::kFlags);
     }
     static uint64_t hash(const KeyNode* n) { return KeyTable::hash(n->key.view()); }
   };
@@ -146,6 +163,7 @@ class KeyTable {
   ChainedTable<ExpireEntry, ExpireTraits> expires_;
   uint64_t rng_;
   uint64_t expire_cursor_ = 0;
+  uintptr_t born_mark_ = 0;  // the mark of nodes not pending in a snapshot
 };
 
 }  // namespace distcache::storage

@@ -343,7 +343,16 @@ void StreamValue::append(StreamID id, const std::string_view* fv, size_t numfiel
     }
   }
 
-  Block& b = *tail;
+  append_entry(*tail, id, flags, fv, numfields);
+  ++tail->live;
+
+  ++length_;
+  ++entries_added_;
+  last_id_ = id;
+  if (length_ == 1) first_id_ = id;
+}
+
+void StreamValue::append_entry(Block& b, StreamID id, uint8_t flags, const std::string_view* fv, size_t numfields) {
   const bool same = flags & kFlagSameFields;
   const size_t off = b.data.size();
   b.data.push_back(static_cast<char>(flags));
@@ -376,12 +385,6 @@ void StreamValue::append(StreamID id, const std::string_view* fv, size_t numfiel
   lp += lp_int_size(lp_count);
   b.lp_fixed += lp;
   b.last = id;
-  ++b.live;
-
-  ++length_;
-  ++entries_added_;
-  last_id_ = id;
-  if (length_ == 1) first_id_ = id;
 }
 
 bool StreamValue::remove(StreamID id) {
@@ -571,6 +574,59 @@ bool StreamValue::destroy_group(std::string_view name) {
   if (it == groups_->end()) return false;
   groups_->erase(it);
   return true;
+}
+
+// --- block-level access (persistence)
+
+void StreamValue::for_each_block_entry(size_t i, const std::function<void(const RawEntry&)>& fn) const {
+  const Block& b = blocks_[i];
+  std::vector<std::string_view> master;
+  master_fields(b, master);
+  std::vector<StreamField> fields;
+  RawEntry raw;
+  raw.fields = &fields;
+  for (size_t pos = b.entries_off; pos < b.data.size();) {
+    const EntryPos e = decode_at(b, pos);
+    entry_fields(b, e, master, fields);
+    raw.id = e.id;
+    raw.deleted = e.flags & kFlagDeleted;
+    raw.same_fields = e.flags & kFlagSameFields;
+    fn(raw);
+    pos = e.end;
+  }
+}
+
+void StreamValue::load_block(StreamID master, const std::string_view* master_fields, size_t n) {
+  if (!blocks_.empty()) blocks_.back().data.shrink_to_fit();
+  Block& b = blocks_.emplace_back();
+  b.master = master;
+  b.last = master;
+  put_varint(b.data, n);
+  b.lp_fixed = kLpHeaderAndEnd + lp_int_size(static_cast<int64_t>(n)) + lp_int_size(0);
+  for (size_t i = 0; i < n; ++i) {
+    put_string(b.data, master_fields[i]);
+    b.lp_fixed += lp_str_size(master_fields[i]);
+  }
+  b.entries_off = static_cast<uint32_t>(b.data.size());
+}
+
+void StreamValue::load_entry(StreamID id, bool deleted, const std::string_view* fv, size_t numfields) {
+  Block& b = blocks_.back();
+  uint8_t flags = deleted ? kFlagDeleted : 0;
+  size_t pos = 0;
+  if (get_varint(b.data.data(), pos) == numfields) {
+    size_t i = 0;
+    for (; i < numfields; ++i)
+      if (get_string(b.data, pos) != fv[i * 2]) break;
+    if (i == numfields) flags |= kFlagSameFields;
+  }
+  append_entry(b, id, flags, fv, numfields);
+  if (deleted) {
+    ++b.deleted;
+  } else {
+    ++b.live;
+    ++length_;
+  }
 }
 
 // ---------------------------------------------------------------------------

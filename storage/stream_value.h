@@ -22,6 +22,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -191,6 +192,33 @@ class StreamValue final : public Collection {
     std::vector<StreamField> fields_;
   };
 
+  // --- Block-level access for persistence (RDB files, DUMP / RESTORE).
+  // A block is one of Redis's listpack nodes, keyed by its master ID; its
+  // entries include the deleted ones (flagged), in ID order.
+  struct RawEntry {
+    StreamID id;
+    bool deleted = false;
+    bool same_fields = false;  // stored as values of the block's master fields
+    const std::vector<StreamField>* fields = nullptr;
+  };
+  size_t block_count() const { return blocks_.size(); }
+  StreamID block_master_id(size_t i) const { return blocks_[i].master; }
+  uint32_t block_live_count(size_t i) const { return blocks_[i].live; }
+  uint32_t block_deleted_count(size_t i) const { return blocks_[i].deleted; }
+  void block_master_fields(size_t i, std::vector<std::string_view>& out) const { master_fields(blocks_[i], out); }
+  // Calls fn(entry) for every entry of block i, deleted ones included.
+  void for_each_block_entry(size_t i, const std::function<void(const RawEntry&)>& fn) const;
+
+  // Rebuilding a stream block by block (the reverse of the above): start a
+  // block with load_block(), then add its entries with load_entry() in
+  // ascending ID order (the caller checks the order: every ID above the
+  // previous one and not below the block's master ID). length() counts the
+  // entries not deleted; the caller then sets the metadata (set_last_id,
+  // set_first_id, set_max_deleted_id, set_entries_added) and the groups.
+  void load_block(StreamID master, const std::string_view* master_fields, size_t n);
+  void load_entry(StreamID id, bool deleted, const std::string_view* fv, size_t numfields);
+  void set_first_id(StreamID id) { first_id_ = id; }
+
  private:
   struct Block {
     StreamID master;          // ID of the block's first entry (its key)
@@ -218,6 +246,10 @@ class StreamValue final : public Collection {
   static void entry_fields(const Block& b, const EntryPos& e, const std::vector<std::string_view>& master,
                            std::vector<StreamField>& out);
   friend class Iterator;
+
+  // Writes one entry at the end of block b (flags: deleted / same-fields)
+  // and accounts for its Redis listpack bytes; counters are the caller's.
+  static void append_entry(Block& b, StreamID id, uint8_t flags, const std::string_view* fv, size_t numfields);
 
   // Index of the block that may hold `id` (first block whose last ID >= id), or blocks_.size().
   size_t block_for(StreamID id) const;

@@ -56,18 +56,22 @@ bool parse_bit_offset(CommandContext& ctx, std::string_view arg, bool allow_hash
 // The string under args[1] for a command that writes bits up to `max_bit`:
 // created (zero-filled) if missing, grown with zero bytes if shorter, marked
 // as modified in place. Replies WRONGTYPE and returns nullptr for other types.
-Value* string_for_bit_write(CommandContext& ctx, uint64_t max_bit) {
+// `grown` (if given) tells whether the string was created or lengthened.
+Value* string_for_bit_write(CommandContext& ctx, uint64_t max_bit, bool* grown = nullptr) {
   Db& db = ctx.db();
   std::string_view key = ctx.args[1];
   const size_t needed = static_cast<size_t>(max_bit >> 3) + 1;
   Value* v = db.find(key, ctx.now_ms);
+  if (grown) *grown = false;
   if (!v) {
     v = &db.set(key, Value::string(std::string(needed, '\0')));
+    if (grown) *grown = true;
   } else if (!v->is_string()) {
     reply_wrong_type(ctx);
     return nullptr;
   } else if (v->str().size() < needed) {
     v->mutable_str().resize(needed, '\0');
+    if (grown) *grown = true;
   }
   v->set_raw_flag();
   return v;
@@ -84,9 +88,12 @@ void setbit_command(CommandContext& ctx) {
     ctx.reply.error(kBadBitValue);
     return;
   }
-  Value* v = string_for_bit_write(ctx, offset);
+  bool grown;
+  Value* v = string_for_bit_write(ctx, offset, &grown);
   if (!v) return;
-  ctx.reply.integer(storage::set_bit(v->mutable_str().mutable_data(), offset, static_cast<int>(on)));
+  const int old = storage::set_bit(v->mutable_str().mutable_data(), offset, static_cast<int>(on));
+  if (grown || old != on) ctx.notify(notify::kString, "setbit", ctx.args[1]);
+  ctx.reply.integer(old);
 }
 
 void getbit_command(CommandContext& ctx) {
@@ -275,9 +282,11 @@ void bitop_command(CommandContext& ctx) {
   std::string result = storage::bit_operation(op, sources);
   std::string_view dest = ctx.args[2];
   if (!result.empty()) {
+    if (ctx.notify_flags) db.find(dest, ctx.now_ms);  // reports an expired key first
     db.set(dest, Value::string(result)).set_raw_flag();
-  } else {
-    db.erase(dest, ctx.now_ms);
+    ctx.notify(notify::kString, "set", dest);
+  } else if (db.erase(dest, ctx.now_ms)) {
+    ctx.notify(notify::kGeneric, "del", dest);
   }
   ctx.reply.integer(static_cast<int64_t>(result.size()));
 }
@@ -427,6 +436,7 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
   }
 
   Value* v = nullptr;
+  bool grown = false;
   if (read_only) {
     v = ctx.db().find(ctx.args[1], ctx.now_ms);
     if (v && !v->is_string()) {
@@ -438,11 +448,12 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
       ctx.reply.error(kBitfieldRoOnlyGet);
       return;
     }
-    v = string_for_bit_write(ctx, highest_write_bit);
+    v = string_for_bit_write(ctx, highest_write_bit, &grown);
     if (!v) return;
   }
 
   ctx.reply.array(ops.size());
+  size_t changes = 0;
   for (const FieldOp& op : ops) {
     if (op.opcode == FieldOpcode::kGet) {
       std::string_view s = v ? v->str() : std::string_view();
@@ -490,8 +501,14 @@ void bitfield_generic(CommandContext& ctx, bool read_only_command) {
       continue;
     }
     ctx.reply.integer(reply_value);
+    // As Redis 7.0: a write counts when the string was created or grown, or the field changed.
+    const uint64_t mask = op.bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << op.bits) - 1;
+    const uint64_t old_bits = op.is_signed ? static_cast<uint64_t>(storage::get_signed_field(s, op.offset, op.bits))
+                                           : storage::get_unsigned_field(s, op.offset, op.bits);
+    if (grown || ((old_bits ^ new_bits) & mask) != 0) ++changes;
     storage::set_field(data, op.offset, op.bits, new_bits);
   }
+  if (changes) ctx.notify(notify::kString, "setbit", ctx.args[1]);
 }
 
 void bitfield_command(CommandContext& ctx) { bitfield_generic(ctx, false); }

@@ -10,6 +10,7 @@
 #include "server/connection.h"
 #include "server/connection_context.h"
 #include "server/multi_exec.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/version.h"
@@ -22,6 +23,7 @@ void ping(ConnectionContext& ctx) {
     ctx.reply.error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (pubsub_ping(ctx.session, ctx.args, ctx.reply)) return;  // ["pong", arg] while subscribed in RESP2
   if (ctx.args.size() == 2)
     ctx.reply.bulk(ctx.args[1]);
   else
@@ -162,6 +164,7 @@ void hello(ConnectionContext& ctx) {
 }
 
 void reset(ConnectionContext& ctx) {
+  pubsub_unsubscribe_all(ctx.connection());
   forget_transaction_state(ctx.server, ctx.session);
   ctx.session.db = 0;
   ctx.session.resp = 2;

@@ -63,11 +63,13 @@ void reply_expire_parse_error(CommandContext& ctx, ExpireParse result) {
     ctx.reply.error(invalid_expire_time_error(lower_command_name(ctx)));
 }
 
-void apply_expire_or_delete(storage::Db& db, std::string_view key, int64_t abs_ms, int64_t now_ms) {
-  if (abs_ms <= now_ms)
+bool apply_expire_or_delete(storage::Db& db, std::string_view key, int64_t abs_ms, int64_t now_ms) {
+  if (abs_ms <= now_ms) {
     db.erase(key, now_ms);
-  else
-    db.set_expire(key, abs_ms);
+    return true;
+  }
+  db.set_expire(key, abs_ms);
+  return false;
 }
 
 }  // namespace distcache::server

@@ -43,7 +43,8 @@ std::string lower_command_name(const CommandContext& ctx);
 void reply_expire_parse_error(CommandContext& ctx, ExpireParse result);
 
 // Applies an absolute expiry to the existing key `key` of `db`: a time at or
-// before now deletes the key (as EXPIRE and GETEX EXAT/PXAT do).
-void apply_expire_or_delete(storage::Db& db, std::string_view key, int64_t abs_ms, int64_t now_ms);
+// before now deletes the key (as EXPIRE and GETEX EXAT/PXAT do). Returns true
+// when it deleted the key (callers notify "del" then, else "expire").
+bool apply_expire_or_delete(storage::Db& db, std::string_view key, int64_t abs_ms, int64_t now_ms);
 
 }  // namespace distcache::server

@@ -182,6 +182,7 @@ void geoadd_command(CommandContext& ctx) {
     if (r == ZSetValue::AddResult::kAdded) ++added;
     if (r == ZSetValue::AddResult::kUpdated) ++updated;
   }
+  if (added || updated) ctx.notify(notify::kZset, "zadd", key);
   if (added) ctx.signal_key_ready(key);
   ctx.reply.integer(ch ? added + updated : added);
 }
@@ -508,7 +509,7 @@ void georadius_generic(CommandContext& ctx, size_t src_idx, unsigned flags) {
   Db& db = ctx.db();
   if (!z) {
     if (has_store) {
-      db.erase(storekey, ctx.now_ms);
+      if (db.erase(storekey, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", storekey);
       ctx.reply.integer(0);
     } else {
       ctx.reply.empty_array();
@@ -566,7 +567,7 @@ void georadius_generic(CommandContext& ctx, size_t src_idx, unsigned flags) {
   }
 
   if (returned == 0) {
-    db.erase(storekey, ctx.now_ms);
+    if (db.erase(storekey, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", storekey);
     ctx.reply.integer(0);
     return;
   }
@@ -592,7 +593,9 @@ void georadius_generic(CommandContext& ctx, size_t src_idx, unsigned flags) {
   std::unique_ptr<ZSetValue> result = ZSetValue::from_sorted(
       entries, listpack ? ZSetValue::Encoding::kListpack : ZSetValue::Encoding::kSkiplist);
   // The result owns its member bytes now; the source may be replaced.
+  if (ctx.notify_flags) db.find(storekey, ctx.now_ms);  // reports an expired key first
   db.set(storekey, Value::collection(ValueType::kZSet, std::move(result)));
+  ctx.notify(notify::kZset, (flags & kSearch) ? "geosearchstore" : "georadiusstore", storekey);
   ctx.signal_key_ready(storekey);
   ctx.reply.integer(static_cast<int64_t>(returned));
 }

@@ -85,6 +85,7 @@ void hset_generic(CommandContext& ctx, bool reply_ok) {
   h->convert_if_args_exceed(longest, total, limits);
   int64_t created = 0;
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) created += h->set(ctx.args[i], ctx.args[i + 1], limits);
+  ctx.notify(notify::kHash, "hset", key);
   if (reply_ok)
     ctx.reply.ok();
   else
@@ -107,6 +108,7 @@ void hsetnx_command(CommandContext& ctx) {
   h->convert_if_args_exceed(std::max(ctx.args[2].size(), ctx.args[3].size()),
                             ctx.args[2].size() + ctx.args[3].size(), limits);
   h->set(ctx.args[2], ctx.args[3], limits);
+  ctx.notify(notify::kHash, "hset", key);
   ctx.reply.integer(1);
 }
 
@@ -119,14 +121,18 @@ void hdel_command(CommandContext& ctx) {
     return;
   }
   int64_t deleted = 0;
+  bool removed = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     if (!h->erase(ctx.args[i])) continue;
     ++deleted;
     if (h->length() == 0) {
       ctx.db().erase(key, ctx.now_ms);
+      removed = true;
       break;
     }
   }
+  if (deleted) ctx.notify(notify::kHash, "hdel", key);
+  if (removed) ctx.notify(notify::kGeneric, "del", key);
   ctx.reply.integer(deleted);
 }
 
@@ -157,6 +163,7 @@ void hincrby_command(CommandContext& ctx) {
   std::string_view text(buf, storage::format_int64(result, buf));
   if (h == nullptr) h = &create_hash(ctx, key);
   h->set(ctx.args[2], text, hash_limits(ctx));
+  ctx.notify(notify::kHash, "hincrby", key);
   ctx.reply.integer(result);
 }
 
@@ -190,6 +197,7 @@ void hincrbyfloat_command(CommandContext& ctx) {
   const std::string text = storage::format_long_double_human(value);
   if (h == nullptr) h = &create_hash(ctx, key);
   h->set(ctx.args[2], text, hash_limits(ctx));
+  ctx.notify(notify::kHash, "hincrbyfloat", key);
   ctx.reply.bulk(text);
 }
 

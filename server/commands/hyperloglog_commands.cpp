@@ -55,7 +55,10 @@ void pfadd_command(CommandContext& ctx) {
     }
     if (r > 0) updated = true;
   }
-  if (updated) hll::invalidate_cache(s);
+  if (updated) {
+    hll::invalidate_cache(s);
+    ctx.notify(notify::kString, "pfadd", key);
+  }
   ctx.reply.integer(updated ? 1 : 0);
 }
 
@@ -125,6 +128,7 @@ void pfmerge_command(CommandContext& ctx) {
   for (size_t i = 0; i < hll::kRegisters; ++i)
     if (max[i] != 0) hll::set_register(s, static_cast<uint32_t>(i), max[i], hll::kSparseMaxBytes);
   hll::invalidate_cache(s);
+  ctx.notify(notify::kString, "pfadd", dest);
   ctx.reply.ok();
 }
 

@@ -15,6 +15,7 @@
 #include "server/commands/arg_util.h"
 #include "server/config.h"
 #include "server/connection_context.h"
+#include "server/aof.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/version.h"
@@ -89,11 +90,22 @@ void write_memory(std::string& out, Server& server) {
 }
 
 void write_persistence(std::string& out, Server& server) {
+  const PersistenceState& p = server.persistence();
+  const bool saving = p.bgsave_in_progress.load();
+  const int64_t now_s = unix_time_ms() / 1000;
+  const int64_t lastsave = p.lastsave_s.load();
   fmt::format_to(std::back_inserter(out),
-                 "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:{}\r\n"
-                 "rdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\naof_enabled:0\r\n"
-                 "aof_rewrite_in_progress:0\r\n",
-                 server.stats().dirty.load(), server.start_time_ms() / 1000);
+                 "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+                 "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
+                 "current_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n"
+                 "rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\n"
+                 "rdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:0\r\n"
+                 "rdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+                 server.dirty_count() - p.dirty_at_last_save.load(), saving ? 1 : 0,
+                 lastsave, p.last_bgsave_ok.load() ? "ok" : "err",
+                 p.last_bgsave_time_s.load(), saving ? now_s - p.bgsave_started_ms.load() / 1000 : -1,
+                 p.saves.load(), p.last_load_keys_expired.load(), p.last_load_keys_loaded.load());
+  server.aof().info(out);  // aof_* fields (server/aof.h)
 }
 
 void write_stats(std::string& out, Server& server, int64_t now_ms) {

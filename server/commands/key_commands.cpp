@@ -48,7 +48,10 @@ void del_command(CommandContext& ctx) {
   Db& db = ctx.db();
   int64_t deleted = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i)
-    if (db.erase(ctx.args[i], ctx.now_ms)) ++deleted;
+    if (db.erase(ctx.args[i], ctx.now_ms)) {
+      ++deleted;
+      ctx.notify(notify::kGeneric, "del", ctx.args[i]);
+    }
   ctx.reply.integer(deleted);
 }
 
@@ -92,8 +95,11 @@ void rename_generic(CommandContext& ctx, bool nx) {
   // Looking up dst may have reclaimed an expired key; fetch src again.
   Value moved = std::move(*db.find(src, ctx.now_ms));
   db.erase(src, ctx.now_ms);
+  db.erase(dst, ctx.now_ms);  // as Redis: the old destination goes, a new key is added
   db.set(dst, std::move(moved));
   if (expire != storage::kNoExpiry) db.set_expire(dst, expire);
+  ctx.notify(notify::kGeneric, "rename_from", src);
+  ctx.notify(notify::kGeneric, "rename_to", dst);
   if (nx)
     ctx.reply.integer(1);
   else
@@ -145,8 +151,10 @@ void copy_command(CommandContext& ctx) {
     ctx.reply.integer(0);
     return;
   }
+  target.erase(dst, ctx.now_ms);  // as Redis: a replaced destination is deleted, then added anew
   target.set(dst, std::move(copy));
   if (expire != storage::kNoExpiry) target.set_expire(dst, expire);
+  ctx.notify(notify::kGeneric, "copy_to", dst, dst_index);
   ctx.reply.integer(1);
 }
 
@@ -181,6 +189,8 @@ void move_command(CommandContext& ctx) {
   target.set(key, std::move(*v));  // `target` is another Db: `v` is still valid
   if (expire != storage::kNoExpiry) target.set_expire(key, expire);
   db.erase(key, ctx.now_ms);
+  ctx.notify(notify::kGeneric, "move_from", key);
+  ctx.notify(notify::kGeneric, "move_to", key, dst_index);
   ctx.reply.integer(1);
 }
 
@@ -299,7 +309,8 @@ void expire_generic(CommandContext& ctx, TimeUnit unit, bool absolute) {
       return;
     }
   }
-  apply_expire_or_delete(db, key, when, ctx.now_ms);
+  const bool deleted = apply_expire_or_delete(db, key, when, ctx.now_ms);
+  ctx.notify(notify::kGeneric, deleted ? "del" : "expire", key);
   ctx.reply.integer(1);
 }
 
@@ -335,7 +346,9 @@ void pexpiretime_command(CommandContext& ctx) { ttl_generic(ctx, TimeUnit::kMill
 void persist_command(CommandContext& ctx) {
   Db& db = ctx.db();
   std::string_view key = ctx.args[1];
-  ctx.reply.integer(db.find(key, ctx.now_ms) && db.persist(key) ? 1 : 0);
+  const bool persisted = db.find(key, ctx.now_ms) && db.persist(key);
+  if (persisted) ctx.notify(notify::kGeneric, "persist", key);
+  ctx.reply.integer(persisted ? 1 : 0);
 }
 
 // ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "server/connection_context.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "server/snapshot.h"
 #include "server/transaction.h"
 #include "storage/glob.h"
 
@@ -220,6 +221,7 @@ void flushdb(ConnectionContext& ctx) {
   const int64_t now_ms = ctx.now_ms;
   ctx.for_each_shard_exclusive(
       [db, now_ms](ShardThread& s) {
+        if (ShardSnapshot* snapshot = s.snapshot()) snapshot->take_all();
         if (!s.watches().empty()) s.watches().touch_existing(db, s.keyspace().db(db), now_ms);
         s.keyspace().db(db).clear();
       },
@@ -236,6 +238,7 @@ void flushall(ConnectionContext& ctx) {
   const int64_t now_ms = ctx.now_ms;
   ctx.for_each_shard_exclusive(
       [now_ms](ShardThread& s) {
+        if (ShardSnapshot* snapshot = s.snapshot()) snapshot->take_all();
         if (!s.watches().empty())
           for (size_t db = 0; db < s.keyspace().size(); ++db)
             s.watches().touch_existing(static_cast<int>(db), s.keyspace().db(db), now_ms);
@@ -272,6 +275,7 @@ void swapdb(ConnectionContext& ctx) {
             s.watches().touch_existing(static_cast<int>(x), s.keyspace().db(y), now_ms);
           }
         }
+        if (ShardSnapshot* snapshot = s.snapshot()) snapshot->take_all();
         s.keyspace().swap_dbs(static_cast<size_t>(a), static_cast<size_t>(b));
       },
       [&reply] { reply.ok(); });

@@ -72,8 +72,13 @@ List& create_list(CommandContext& ctx, std::string_view key) {
 
 // Deletes the key when the command emptied its list.
 void drop_if_empty(CommandContext& ctx, std::string_view key, const List& l) {
-  if (l.empty()) ctx.db().erase(key, ctx.now_ms);
+  if (!l.empty()) return;
+  ctx.db().erase(key, ctx.now_ms);
+  ctx.notify(notify::kGeneric, "del", key);
 }
+
+std::string_view pop_event(bool left) { return left ? "lpop" : "rpop"; }
+std::string_view push_event(bool left) { return left ? "lpush" : "rpush"; }
 
 bool parse_side(std::string_view arg, bool& left) {
   if (is_option(arg, "left")) {
@@ -158,6 +163,7 @@ void push_generic(CommandContext& ctx, bool left, bool only_existing) {
     else
       l->push_back(ctx.args[i]);
   }
+  ctx.notify(notify::kList, push_event(left), key);
   ctx.reply.integer(static_cast<int64_t>(l->size()));
   ctx.signal_key_ready(key);
 }
@@ -195,6 +201,7 @@ void pop_generic(CommandContext& ctx, bool left) {
     if (count == 0) return ctx.reply.empty_array();
     pop_and_reply(ctx.reply, *l, left, static_cast<size_t>(count));
   }
+  ctx.notify(notify::kList, pop_event(left), key);
   drop_if_empty(ctx, key, *l);
 }
 
@@ -314,6 +321,7 @@ void lset_command(CommandContext& ctx) {
   size_t i;
   if (!normalize_index(index, l->size(), i)) return ctx.reply.error(errors::kOutOfRange);
   l->set(i, ctx.args[3]);
+  ctx.notify(notify::kList, "lset", ctx.args[1]);
   ctx.reply.ok();
 }
 
@@ -334,6 +342,7 @@ void linsert_command(CommandContext& ctx) {
   const std::optional<size_t> pivot = l->find(ListNeedle(ctx.args[3]));
   if (!pivot) return ctx.reply.integer(-1);
   l->insert(*pivot + (after ? 1 : 0), ctx.args[4]);
+  ctx.notify(notify::kList, "linsert", key);
   ctx.reply.integer(static_cast<int64_t>(l->size()));
   ctx.signal_key_ready(key);
 }
@@ -347,7 +356,10 @@ void lrem_command(CommandContext& ctx) {
   if (wrong) return reply_wrong_type(ctx);
   if (!l) return ctx.reply.integer(0);
   const size_t removed = l->remove(ListNeedle(ctx.args[3]), count);
-  drop_if_empty(ctx, key, *l);
+  if (removed) {
+    ctx.notify(notify::kList, "lrem", key);
+    drop_if_empty(ctx, key, *l);
+  }
   ctx.reply.integer(static_cast<int64_t>(removed));
 }
 
@@ -375,6 +387,7 @@ void ltrim_command(CommandContext& ctx) {
   }
   if (rtrim > 0) l->erase(static_cast<size_t>(len - rtrim), static_cast<size_t>(rtrim));
   if (ltrim > 0) l->erase(0, static_cast<size_t>(ltrim));
+  ctx.notify(notify::kList, "ltrim", key);
   drop_if_empty(ctx, key, *l);
   ctx.reply.ok();
 }
@@ -403,16 +416,18 @@ bool move_serve(CommandContext& ctx, std::string_view src, std::string_view dst,
     sl->pop_front();
   else
     sl->pop_back();
-  if (src == dst) {
+  if (src == dst)
     dl = sl;
-  } else {
-    if (!dl) dl = &create_list(ctx, dst);
-    drop_if_empty(ctx, src, *sl);
-  }
+  else if (!dl)
+    dl = &create_list(ctx, dst);
   if (to_left)
     dl->push_front(value);
   else
     dl->push_back(value);
+  // Redis's order: the push to the destination, then the pop from the source.
+  ctx.notify(notify::kList, push_event(to_left), dst);
+  ctx.notify(notify::kList, pop_event(from_left), src);
+  if (src != dst) drop_if_empty(ctx, src, *sl);
   ctx.reply.bulk(value);
   ctx.signal_key_ready(dst);
   return true;
@@ -471,6 +486,7 @@ void blocking_pop(CommandContext& ctx, bool left) {
       reply_entry(ctx.reply, l->back());
       l->pop_back();
     }
+    ctx.notify(notify::kList, pop_event(left), key);
     drop_if_empty(ctx, key, *l);
     return;
   }
@@ -541,6 +557,7 @@ bool mpop_serve(CommandContext& ctx, const MpopArgs& m) {
     ctx.reply.array(2);
     ctx.reply.bulk(key);
     pop_and_reply(ctx.reply, *l, m.left, static_cast<size_t>(m.count));
+    ctx.notify(notify::kList, pop_event(m.left), key);
     drop_if_empty(ctx, key, *l);
     return true;
   }

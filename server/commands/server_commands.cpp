@@ -90,6 +90,10 @@ void shutdown(ConnectionContext& ctx) {
       return;
     }
   }
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    if (is_option(ctx.args[i], "nosave")) ctx.server.set_shutdown_save(Server::ShutdownSave::kNoSave);
+    if (is_option(ctx.args[i], "save")) ctx.server.set_shutdown_save(Server::ShutdownSave::kSave);
+  }
   // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
   ctx.server.request_shutdown();
   ctx.suspend();  // no further commands from this client

@@ -143,6 +143,7 @@ void sadd_command(CommandContext& ctx) {
     for (size_t i = 2; i < ctx.args.size(); ++i)
       if (s.add(ctx.args[i], max_intset)) ++added;
   }
+  if (added) ctx.notify(notify::kSet, "sadd", key);
   ctx.reply.integer(added);
 }
 
@@ -153,7 +154,11 @@ void srem_command(CommandContext& ctx) {
   if (s != nullptr) {
     for (size_t i = 2; i < ctx.args.size() && !s->empty(); ++i)
       if (s->remove(ctx.args[i])) ++removed;
-    if (s->empty()) ctx.db().erase(ctx.args[1], ctx.now_ms);
+    if (removed) ctx.notify(notify::kSet, "srem", ctx.args[1]);
+    if (s->empty()) {
+      ctx.db().erase(ctx.args[1], ctx.now_ms);
+      ctx.notify(notify::kGeneric, "del", ctx.args[1]);
+    }
   }
   ctx.reply.integer(removed);
 }
@@ -211,9 +216,12 @@ void spop_with_count(CommandContext& ctx) {
     ctx.reply.set(size);
     emit_members(ctx, *s);
     ctx.db().erase(key, ctx.now_ms);
+    ctx.notify(notify::kSet, "spop", key);
+    ctx.notify(notify::kGeneric, "del", key);
     return;
   }
   const size_t remaining = size - count;
+  ctx.notify(notify::kSet, "spop", key);
   ctx.reply.set(count);
   SetValue::NumBuf buf;
   if (remaining * kSpopMoveStrategyMul > count) {
@@ -265,7 +273,11 @@ void spop_command(CommandContext& ctx) {
   const size_t pos = s->random_position(rng());
   ctx.reply.bulk(s->member_at(pos, buf));
   s->erase_position(pos);
-  if (s->empty()) ctx.db().erase(ctx.args[1], ctx.now_ms);
+  ctx.notify(notify::kSet, "spop", ctx.args[1]);
+  if (s->empty()) {
+    ctx.db().erase(ctx.args[1], ctx.now_ms);
+    ctx.notify(notify::kGeneric, "del", ctx.args[1]);
+  }
 }
 
 void srandmember_with_count(CommandContext& ctx) {
@@ -349,9 +361,13 @@ void smove_command(CommandContext& ctx) {
     ctx.reply.integer(0);
     return;
   }
-  if (from.empty()) db.erase(src, ctx.now_ms);
+  ctx.notify(notify::kSet, "srem", src);
+  if (from.empty()) {
+    db.erase(src, ctx.now_ms);
+    ctx.notify(notify::kGeneric, "del", src);
+  }
   if (dv == nullptr) dv = &db.set(dst, new_set());
-  dv->as<SetValue>().add(member, max_intset_entries(ctx));
+  if (dv->as<SetValue>().add(member, max_intset_entries(ctx))) ctx.notify(notify::kSet, "sadd", dst);
   ctx.reply.integer(1);
 }
 
@@ -377,12 +393,15 @@ bool collect_sets(CommandContext& ctx, size_t first, size_t end, std::vector<con
 
 // Stores `result` under `dst` (replacing any value and TTL), or deletes `dst`
 // when the result is empty; replies the result's size.
-void store_result(CommandContext& ctx, std::string_view dst, SetValue&& result) {
+// `event` is the keyspace event of a stored result ("sinterstore", ...).
+void store_result(CommandContext& ctx, std::string_view dst, SetValue&& result, std::string_view event) {
   const size_t n = result.size();
   if (n == 0) {
-    ctx.db().erase(dst, ctx.now_ms);
+    if (ctx.db().erase(dst, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", dst);
   } else {
+    if (ctx.notify_flags) ctx.db().find(dst, ctx.now_ms);  // reports an expired key first
     ctx.db().set(dst, Value::make<SetValue>(ValueType::kSet, std::move(result)));
+    ctx.notify(notify::kSet, event, dst);
   }
   ctx.reply.integer(static_cast<int64_t>(n));
 }
@@ -399,7 +418,7 @@ void sinter_generic(CommandContext& ctx, size_t first, size_t end, InterMode mod
     // The intersection with an empty set is empty.
     switch (mode) {
       case InterMode::kStore:
-        ctx.db().erase(dst, ctx.now_ms);
+        if (ctx.db().erase(dst, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", dst);
         ctx.reply.integer(0);
         break;
       case InterMode::kCardinality: ctx.reply.integer(0); break;
@@ -441,7 +460,7 @@ void sinter_generic(CommandContext& ctx, size_t first, size_t end, InterMode mod
   }
   switch (mode) {
     case InterMode::kReply: ctx.reply.end_deferred_set(token, found); break;
-    case InterMode::kStore: store_result(ctx, dst, std::move(result)); break;
+    case InterMode::kStore: store_result(ctx, dst, std::move(result), "sinterstore"); break;
     case InterMode::kCardinality: ctx.reply.integer(static_cast<int64_t>(found)); break;
   }
 }
@@ -478,7 +497,7 @@ void sunion_diff_generic(CommandContext& ctx, size_t first, size_t end, SetOp op
     }
   }
   if (store) {
-    store_result(ctx, dst, std::move(result));
+    store_result(ctx, dst, std::move(result), op == SetOp::kUnion ? "sunionstore" : "sdiffstore");
     return;
   }
   ctx.reply.set(result.size());

@@ -420,7 +420,9 @@ void xadd_command(CommandContext& ctx) {
   }
   s->append(id, fv.data(), numfields, node_limits(ctx));
   reply_id(ctx.reply, id);
-  if (a.trim.strategy != StreamValue::TrimStrategy::kNone) s->trim(a.trim);
+  ctx.notify(notify::kStream, "xadd", key);
+  if (a.trim.strategy != StreamValue::TrimStrategy::kNone && s->trim(a.trim) > 0)
+    ctx.notify(notify::kStream, "xtrim", key);
   ctx.signal_key_ready(key);
 }
 
@@ -433,7 +435,9 @@ void xtrim_command(CommandContext& ctx) {
     ctx.reply.integer(0);
     return;
   }
-  ctx.reply.integer(s->trim(a.trim));
+  const auto trimmed = s->trim(a.trim);
+  if (trimmed > 0) ctx.notify(notify::kStream, "xtrim", ctx.args[1]);
+  ctx.reply.integer(trimmed);
 }
 
 // ---------------------------------------------------------------------------
@@ -508,6 +512,7 @@ void xdel_command(CommandContext& ctx) {
     ++deleted;
   }
   if (deleted && (s->length() == 0 || first_entry)) s->refresh_first_id();
+  if (deleted) ctx.notify(notify::kStream, "xdel", ctx.args[1]);
   ctx.reply.integer(deleted);
 }
 
@@ -556,6 +561,7 @@ void xsetid_command(CommandContext& ctx) {
   s->set_last_id(id);
   if (entries_added != -1) s->set_entries_added(static_cast<uint64_t>(entries_added));
   if (!max_xdel.is_zero()) s->set_max_deleted_id(max_xdel);
+  ctx.notify(notify::kStream, "xsetid", ctx.args[1]);
   ctx.reply.ok();
 }
 
@@ -733,10 +739,12 @@ void xread_generic(CommandContext& ctx, bool xreadgroup) {
     if (xreadgroup) {
       StreamGroup& g = *groups[k];
       StreamConsumer* c = g.find_consumer(consumername);
-      if (c)
+      if (c) {
         c->seen_time = ctx.now_ms;
-      else
+      } else {
         c = g.create_consumer(consumername, ctx.now_ms);
+        ctx.notify(notify::kStream, "xgroup-createconsumer", key);
+      }
       if (history)
         reply_consumer_history(ctx, s, g, *c, start, ucount);
       else
@@ -827,9 +835,10 @@ void xgroup_command(CommandContext& ctx) {
       return;
     }
     if (!s) s = &ctx.db().set(key, Value::make<StreamValue>(ValueType::kStream)).as<StreamValue>();
-    if (s->create_group(grpname, id, entries_read))
+    if (s->create_group(grpname, id, entries_read)) {
+      ctx.notify(notify::kStream, "xgroup-create", key);
       ctx.reply.ok();
-    else
+    } else
       ctx.reply.error("BUSYGROUP Consumer Group name already exists");
   } else if (setid && (argc == 5 || argc == 7)) {
     StreamID id;
@@ -840,19 +849,26 @@ void xgroup_command(CommandContext& ctx) {
     }
     cg->last_id = id;
     cg->entries_read = entries_read;
+    ctx.notify(notify::kStream, "xgroup-setid", key);
     ctx.reply.ok();
   } else if (is_option(opt, "destroy") && argc == 4) {
     if (cg) {
       s->destroy_group(grpname);
+      ctx.notify(notify::kStream, "xgroup-destroy", key);
       ctx.reply.integer(1);
       ctx.signal_key_ready(key);  // blocked XREADGROUP clients of the group get their error
     } else {
       ctx.reply.integer(0);
     }
   } else if (is_option(opt, "createconsumer") && argc == 5) {
-    ctx.reply.integer(cg->create_consumer(args[4], ctx.now_ms) ? 1 : 0);
+    const bool created = cg->create_consumer(args[4], ctx.now_ms) != nullptr;
+    if (created) ctx.notify(notify::kStream, "xgroup-createconsumer", key);
+    ctx.reply.integer(created ? 1 : 0);
   } else if (is_option(opt, "delconsumer") && argc == 5) {
-    ctx.reply.integer(static_cast<int64_t>(cg->delete_consumer(args[4])));
+    const bool existed = cg->find_consumer(args[4]) != nullptr;
+    const auto pending = cg->delete_consumer(args[4]);
+    if (existed) ctx.notify(notify::kStream, "xgroup-delconsumer", key);
+    ctx.reply.integer(static_cast<int64_t>(pending));
   } else {
     reply_subcommand_syntax_error(ctx);
   }
@@ -1019,7 +1035,9 @@ StreamConsumer* touch_consumer(CommandContext& ctx, StreamGroup& g, std::string_
     c->seen_time = ctx.now_ms;
     return c;
   }
-  return g.create_consumer(name, ctx.now_ms);
+  StreamConsumer* created = g.create_consumer(name, ctx.now_ms);
+  ctx.notify(notify::kStream, "xgroup-createconsumer", ctx.args[1]);
+  return created;
 }
 
 void xclaim_command(CommandContext& ctx) {

@@ -146,6 +146,8 @@ void set_command(CommandContext& ctx) {
     return;
   }
   store_string(db, key, ctx.args[2], (opts.flags & kOptKeepTtl) != 0, opts.has_expire(), expire_ms);
+  ctx.notify(notify::kString, "set", key);
+  if (opts.has_expire()) ctx.notify(notify::kGeneric, "expire", key);
   if (!get) ctx.reply.ok();
 }
 
@@ -156,6 +158,7 @@ void setnx_command(CommandContext& ctx) {
     return;
   }
   db.set(ctx.args[1], Value::string(ctx.args[2]));
+  ctx.notify(notify::kString, "set", ctx.args[1]);
   ctx.reply.integer(1);
 }
 
@@ -166,7 +169,11 @@ void setex_generic(CommandContext& ctx, TimeUnit unit) {
     reply_expire_parse_error(ctx, r);
     return;
   }
+  // With notifications on, an expired key is reported as such before the new one.
+  if (ctx.notify_flags) ctx.db().find(ctx.args[1], ctx.now_ms);
   store_string(ctx.db(), ctx.args[1], ctx.args[3], false, true, expire_ms);
+  ctx.notify(notify::kString, "set", ctx.args[1]);
+  ctx.notify(notify::kGeneric, "expire", ctx.args[1]);
   ctx.reply.ok();
 }
 
@@ -179,7 +186,11 @@ void mset_command(CommandContext& ctx) {
     return;
   }
   Db& db = ctx.db();
-  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) db.set(ctx.args[i], Value::string(ctx.args[i + 1]));
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
+    if (ctx.notify_flags) db.find(ctx.args[i], ctx.now_ms);  // reports an expired key first
+    db.set(ctx.args[i], Value::string(ctx.args[i + 1]));
+    ctx.notify(notify::kString, "set", ctx.args[i]);
+  }
   ctx.reply.ok();
 }
 
@@ -195,7 +206,10 @@ void msetnx_command(CommandContext& ctx) {
       return;
     }
   }
-  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) db.set(ctx.args[i], Value::string(ctx.args[i + 1]));
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
+    db.set(ctx.args[i], Value::string(ctx.args[i + 1]));
+    ctx.notify(notify::kString, "set", ctx.args[i]);
+  }
   ctx.reply.integer(1);
 }
 
@@ -225,6 +239,7 @@ void getset_command(CommandContext& ctx) {
   else
     ctx.reply.null_bulk();
   db.set(ctx.args[1], Value::string(ctx.args[2]));
+  ctx.notify(notify::kString, "set", ctx.args[1]);
 }
 
 void getdel_command(CommandContext& ctx) {
@@ -240,6 +255,7 @@ void getdel_command(CommandContext& ctx) {
   }
   ctx.reply.bulk(v->str());
   db.erase(ctx.args[1], ctx.now_ms);
+  ctx.notify(notify::kGeneric, "del", ctx.args[1]);
 }
 
 void getex_command(CommandContext& ctx) {
@@ -268,10 +284,12 @@ void getex_command(CommandContext& ctx) {
     }
   }
   ctx.reply.bulk(v->str());
-  if (opts.has_expire())
-    apply_expire_or_delete(db, key, expire_ms, ctx.now_ms);
-  else if (opts.flags & kOptPersist)
-    db.persist(key);
+  if (opts.has_expire()) {
+    const bool deleted = apply_expire_or_delete(db, key, expire_ms, ctx.now_ms);
+    ctx.notify(notify::kGeneric, deleted ? "del" : "expire", key);
+  } else if ((opts.flags & kOptPersist) && db.persist(key)) {
+    ctx.notify(notify::kGeneric, "persist", key);
+  }
 }
 
 void mget_command(CommandContext& ctx) {
@@ -305,6 +323,7 @@ void append_command(CommandContext& ctx) {
   Value* v = db.find(key, ctx.now_ms);
   if (!v) {
     db.set(key, Value::string(tail));
+    ctx.notify(notify::kString, "append", key);
     ctx.reply.integer(static_cast<int64_t>(tail.size()));
     return;
   }
@@ -318,6 +337,7 @@ void append_command(CommandContext& ctx) {
   }
   v->mutable_str().append(tail);
   v->set_raw_flag();
+  ctx.notify(notify::kString, "append", key);
   ctx.reply.integer(static_cast<int64_t>(v->str().size()));
 }
 
@@ -398,6 +418,7 @@ void setrange_command(CommandContext& ctx) {
   if (str.size() < needed) str.resize(needed, '\0');
   std::memcpy(str.mutable_data() + off, patch.data(), patch.size());
   v->set_raw_flag();
+  ctx.notify(notify::kString, "setrange", key);
   ctx.reply.integer(static_cast<int64_t>(str.size()));
 }
 
@@ -430,6 +451,7 @@ void incr_by(CommandContext& ctx, int64_t incr) {
     *v = Value::string(text);  // keeps the key's TTL
   else
     db.set(key, Value::string(text));
+  ctx.notify(notify::kString, "incrby", key);
   ctx.reply.integer(result);
 }
 
@@ -482,6 +504,7 @@ void incrbyfloat_command(CommandContext& ctx) {
     *v = Value::string(text);  // keeps the key's TTL
   else
     db.set(key, Value::string(text));
+  ctx.notify(notify::kString, "incrbyfloat", key);
   ctx.reply.bulk(text);
 }
 

@@ -148,15 +148,19 @@ std::unique_ptr<ZSetValue> build_zset(const std::vector<Entry>& sorted, const ZS
   return ZSetValue::from_sorted(sorted, listpack ? ZSetValue::Encoding::kListpack : ZSetValue::Encoding::kSkiplist);
 }
 
-void store_result(CommandContext& ctx, std::string_view dst, const std::vector<Entry>& sorted) {
+// `event` is the keyspace event of a stored result ("zunionstore", ...).
+void store_result(CommandContext& ctx, std::string_view dst, const std::vector<Entry>& sorted,
+                  std::string_view event) {
   Db& db = ctx.db();
   if (sorted.empty()) {
-    db.erase(dst, ctx.now_ms);
+    if (db.erase(dst, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", dst);
     ctx.reply.integer(0);
     return;
   }
   std::unique_ptr<ZSetValue> z = build_zset(sorted, zset_limits(ctx));
+  if (ctx.notify_flags) db.find(dst, ctx.now_ms);  // reports an expired key first
   db.set(dst, Value::collection(ValueType::kZSet, std::move(z)));
+  ctx.notify(notify::kZset, event, dst);
   ctx.signal_key_ready(dst);
   ctx.reply.integer(static_cast<int64_t>(sorted.size()));
 }
@@ -270,6 +274,7 @@ void zadd_generic(CommandContext& ctx, unsigned flags) {
     if (r != ZSetValue::AddResult::kNop) ++processed;
     score = newscore;
   }
+  if (added || updated) ctx.notify(notify::kZset, incr ? "zincr" : "zadd", key);
   if (added) ctx.signal_key_ready(key);
   if (incr) {
     if (processed)
@@ -500,7 +505,7 @@ void zrange_generic(CommandContext& ctx, size_t argc_start, bool store, RangeTyp
 
   if (store) {
     if (reverse) std::reverse(out.begin(), out.end());
-    store_result(ctx, a[1], out);
+    store_result(ctx, a[1], out, "zrangestore");
     return;
   }
   reply_list_header(ctx.reply, out.size(), withscores);
@@ -535,13 +540,17 @@ void zrem_command(CommandContext& ctx) {
     return;
   }
   int64_t deleted = 0;
+  bool removed = false;
   for (size_t j = 2; j < ctx.args.size(); ++j) {
     if (z->erase(ctx.args[j])) ++deleted;
     if (z->size() == 0) {
       ctx.db().erase(key, ctx.now_ms);
+      removed = true;
       break;
     }
   }
+  if (deleted) ctx.notify(notify::kZset, "zrem", key);
+  if (removed) ctx.notify(notify::kGeneric, "del", key);
   ctx.reply.integer(deleted);
 }
 
@@ -591,7 +600,16 @@ void zremrange_generic(CommandContext& ctx, RangeType type) {
     }
   }
   size_t deleted = count ? z->erase_ranks(first, first + count - 1) : 0;
-  if (z->size() == 0) ctx.db().erase(key, ctx.now_ms);
+  if (deleted) {
+    ctx.notify(notify::kZset,
+               type == RangeType::kRank ? "zremrangebyrank"
+                                        : (type == RangeType::kScore ? "zremrangebyscore" : "zremrangebylex"),
+               key);
+  }
+  if (z->size() == 0) {
+    ctx.db().erase(key, ctx.now_ms);
+    ctx.notify(notify::kGeneric, "del", key);
+  }
   ctx.reply.integer(static_cast<int64_t>(deleted));
 }
 
@@ -650,7 +668,11 @@ void zpop_generic(CommandContext& ctx, const std::vector<size_t>& key_idx, bool 
     z->erase_ranks(len - n, len - 1);
   else
     z->erase_ranks(0, n - 1);
-  if (z->size() == 0) ctx.db().erase(key, ctx.now_ms);
+  ctx.notify(notify::kZset, max ? "zpopmax" : "zpopmin", key);
+  if (z->size() == 0) {
+    ctx.db().erase(key, ctx.now_ms);
+    ctx.notify(notify::kGeneric, "del", key);
+  }
 }
 
 void zpop_command(CommandContext& ctx, bool max) {
@@ -967,7 +989,8 @@ void zsetop_generic(CommandContext& ctx, bool has_dst, size_t numkeys_idx, SetOp
   }
   std::sort(result.begin(), result.end(), entry_less);
   if (has_dst) {
-    store_result(ctx, a[1], result);
+    store_result(ctx, a[1], result,
+                 op == SetOp::kUnion ? "zunionstore" : (op == SetOp::kInter ? "zinterstore" : "zdiffstore"));
     return;
   }
   reply_list_header(ctx.reply, result.size(), withscores);

@@ -112,6 +112,7 @@ class Server:
         self.log_path = log_path
         self.args = args
         self.is_reference = is_reference_redis(binary)
+        self.exit_expected = False   # set by tests that stop the server themselves (SHUTDOWN)
 
     @property
     def address(self):
@@ -293,7 +294,7 @@ def start_server(binary=None, extra_args=(), distcache_args=(), reference=False,
                                  f"{server.proc.returncode}\n--- server output ---\n"
                                  f"{server.output(tail_lines=200)}\n--- end of server output ---\n")
             raise
-        if not server.alive():
+        if not server.alive() and not server.exit_expected:
             raise ServerError(f"server {server.binary} (port {server.port}) died during the test "
                               f"with status {server.proc.returncode}\n--- server output ---\n"
                               f"{server.output(tail_lines=200)}\n--- end of server output ---")

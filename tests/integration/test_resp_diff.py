@@ -21,7 +21,7 @@ import sys
 import harness
 
 # Command families compared by resp-diff. Extend as the server grows.
-FAMILIES = ("strings", "keys", "expire", "lists", "hashes", "sets", "zsets", "streams", "bitmaps", "hll")
+FAMILIES = ("strings", "keys", "expire", "lists", "hashes", "sets", "zsets", "streams", "bitmaps", "hll", "multi")
 
 SHORT_SEEDS = range(1, 6)
 SHORT_OPS = 3000

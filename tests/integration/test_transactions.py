@@ -44,6 +44,13 @@ SCRIPTS = {
         ("WATCH", "w", "other"), ("MULTI",), ("INCR", "w"), ("EXEC",),
         ("WATCH", "w"), ("SET", "w", "3"), ("UNWATCH",), ("MULTI",), ("INCR", "w"), ("EXEC",),
         ("WATCH", "w"), ("MULTI",), ("DISCARD",), ("SET", "w", "9"), ("MULTI",), ("GET", "w"), ("EXEC",),
+        # writes that change nothing do not count
+        ("WATCH", "nolist"), ("LPOP", "nolist"), ("LMOVE", "nolist", "dst", "LEFT", "RIGHT"),
+        ("DEL", "nolist"), ("SREM", "noset", "x"), ("MULTI",), ("PING",), ("EXEC",),
+        ("SET", "p", "1"), ("WATCH", "p"), ("PERSIST", "p"), ("SETNX", "p", "2"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "{t}a", "{t}b"), ("SMOVE", "{t}a", "{t}b", "x"), ("MSETNX", "p", "1", "q", "2"),
+        ("MULTI",), ("PING",), ("EXEC",),
+        ("EXEC", "junk"),
     ],
     "watch: flush, swapdb, rename, expire": [
         ("SET", "f", "1"), ("WATCH", "f"), ("FLUSHALL",), ("MULTI",), ("PING",), ("EXEC",),
