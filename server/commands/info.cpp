@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/connection_context.h"
 #include "server/aof.h"
+#include "server/pubsub_registry.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/version.h"
@@ -113,10 +114,14 @@ void write_stats(std::string& out, Server& server, int64_t now_ms) {
   fmt::format_to(std::back_inserter(out),
                  "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\n"
                  "total_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\n"
-                 "expired_keys:{}\r\nevicted_keys:0\r\npubsub_channels:0\r\npubsub_patterns:0\r\n",
+                 "expired_keys:{}\r\nevicted_keys:0\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
+                 "pubsubshard_channels:{}\r\n",
                  st.connections_received.load(), server.sum_counter(&ThreadCounters::commands_processed),
                  server.sum_counter(&ThreadCounters::net_input_bytes),
-                 server.sum_counter(&ThreadCounters::net_output_bytes), st.rejected_connections.load(), st.expired_keys.load());
+                 server.sum_counter(&ThreadCounters::net_output_bytes), st.rejected_connections.load(),
+                 st.expired_keys.load(), PubSub::of(server).distinct_names(PubSub::kChannel),
+                 PubSub::of(server).distinct_names(PubSub::kPattern),
+                 PubSub::of(server).distinct_names(PubSub::kShardChannel));
 }
 
 void write_replication(std::string& out, Server& server) {
