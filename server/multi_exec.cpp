@@ -1,4 +1,5 @@
 #include "server/multi_exec.h"
+#include "server/tracking.h"
 
 #include <algorithm>
 #include <atomic>
@@ -34,8 +35,11 @@ bool is_simple_connection_command(const CommandSpec& spec) {
   return spec.name == "select" || spec.name == "ping" || spec.name == "echo" || spec.name == "time";
 }
 
-// Commands over the whole keyspace (FLUSHALL, DBSIZE, KEYS, SWAPDB...) need every shard.
-bool is_keyspace_wide(const CommandSpec& spec) { return spec.connection && (spec.acl & kAclKeyspace); }
+// Commands over the whole keyspace (FLUSHALL, DBSIZE, KEYS, SWAPDB...) need
+// every shard; so does SORT, whose BY/GET patterns may name any key.
+bool is_keyspace_wide(const CommandSpec& spec) {
+  return spec.connection && ((spec.acl & kAclKeyspace) || spec.name == "sort" || spec.name == "sort_ro");
+}
 
 // The database SELECT switches to, or -1 if it will fail.
 int selected_database(const protocol::ArgList& args, int databases) {
@@ -211,19 +215,23 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
       ChangedKeys* changed = changed_keys_buffer(home_);
       run_keyed(spec, q.args, conn_->reply(), home_.keyspace(), db, now_ms_, server_.config(), /*may_block=*/false,
                 changed);
-      touch_watched_keys(home_, changed);
+      touch_watched_keys(home_, changed, conn_->session().id);
+      if (tracking_active()) tracking_remember_args(home_, tracking_reader_for(*conn_, spec), spec, q.args);
       command_done();
       return;
     }
     auto self = shared_from_this();
     const int resp = conn_->session().resp;
-    shard.post([self, &shard, &q, db, resp] {
+    const TrackingReader reader = tracking_active() ? tracking_reader_for(*conn_, spec) : TrackingReader{};
+    const uint64_t writer = conn_->session().id;
+    shard.post([self, &shard, &q, db, resp, reader, writer] {
       self->remote_out_.clear();
       protocol::ReplyBuilder reply(&self->remote_out_, resp);
       prepare_keys_for_write(shard, *q.spec, q.args, db, {});
       ChangedKeys* changed = changed_keys_buffer(shard);
       run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false, changed);
-      touch_watched_keys(shard, changed);
+      touch_watched_keys(shard, changed, writer);
+      tracking_remember_args(shard, reader, *q.spec, q.args);
       self->home_.post([self] {
         self->conn_->reply().raw(self->remote_out_);
         self->command_done();

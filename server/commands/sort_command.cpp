@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/aof.h"
 #include "server/cluster/slot.h"
 #include "server/command.h"
 #include "server/command_table.h"
@@ -48,10 +49,15 @@ using sort::SortJob;
 using sort::SortOptions;
 using Values = std::vector<std::optional<std::string>>;
 
-// After the destination was written on its shard (its thread): WATCH and
-// keyspace notifications. Returns true when a list was stored.
-bool after_store(ShardThread& shard, int db, const std::string& dest, sort::StoreOutcome outcome) {
+// After the destination was written on its shard (its thread): the AOF,
+// WATCH and keyspace notifications. Returns true when a list was stored.
+bool after_store(ShardThread& shard, int db, const std::string& dest, sort::StoreOutcome outcome,
+                 int64_t now_ms) {
   if (outcome == sort::StoreOutcome::kUnchanged) return false;
+  const storage::Value* stored =
+      outcome == sort::StoreOutcome::kStored ? shard.keyspace().db(static_cast<size_t>(db)).peek(dest, now_ms)
+                                             : nullptr;
+  aof_log_replaced_key(db, dest, stored, storage::kNoExpiry);
   if (!shard.watches().empty()) shard.watches().touch(db, dest);
   const uint32_t notify_flags = keyspace_notify_flags(shard.server().config());
   if (outcome == sort::StoreOutcome::kDeleted) {
@@ -71,7 +77,7 @@ int64_t list_fill(ShardThread& shard) {
 bool store_result(ShardThread& shard, int db, const std::string& dest, const SortJob& job, int64_t now_ms) {
   auto outcome =
       sort::store_job_result(job, shard.keyspace().db(static_cast<size_t>(db)), dest, now_ms, list_fill(shard));
-  return after_store(shard, db, dest, outcome);
+  return after_store(shard, db, dest, outcome, now_ms);
 }
 
 // Clients blocked on a list the command stored (BLPOP dest ...) get served.
@@ -87,7 +93,7 @@ bool run_on_shard(ShardThread& shard, int db, int64_t now_ms, const std::string&
                   protocol::ReplyBuilder& out) {
   auto outcome = sort::run_job_sync(job, shard.keyspace().db(static_cast<size_t>(db)), source, now_ms,
                                     list_fill(shard), out);
-  return job.options().has_store && after_store(shard, db, job.options().store, outcome);
+  return job.options().has_store && after_store(shard, db, job.options().store, outcome, now_ms);
 }
 
 void run_single_shard(ConnectionContext& ctx, unsigned shard_index, std::shared_ptr<SortJob> job,
