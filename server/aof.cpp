@@ -51,6 +51,7 @@ struct Frame {
 thread_local std::vector<std::unique_ptr<Frame>> t_frames;
 thread_local size_t t_depth = 0;
 thread_local AofBatch* t_batch = nullptr;
+thread_local bool t_replies_synced = false;  // running the replies an fsync released
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -161,6 +162,9 @@ struct Aof::Stream {
     commands = 0;
     first_db = last_db = -1;
   }
+  // appendfsync always: replies of this thread waiting for the next fsync.
+  std::vector<std::function<void()>> waiting;
+  bool sync_scheduled = false;
   char pad[64] = {};  // keeps threads' streams off each other's cache lines
 };
 
@@ -333,6 +337,13 @@ struct Tx {
 };
 
 using Rule = void (*)(Tx&);
+
+// A HyperLogLog ("HYLL" header) whose cached cardinality is marked invalid.
+bool hll_cache_invalid(const storage::Value* v) {
+  if (!v || !v->is_string()) return false;
+  std::string_view s = v->str();
+  return s.size() >= 16 && s.substr(0, 4) == "HYLL" && (static_cast<unsigned char>(s[15]) & 0x80) != 0;
+}
 
 void rule_zero_is_noop(Tx& t) {
   if (t.reply_zero()) return;
@@ -809,9 +820,13 @@ void rule_xautoclaim(Tx& t) {
   }
 }
 
+// SETBIT: a change when the bit flipped, or the string was created or grew.
 void rule_setbit(Tx& t) {
   int64_t old = 0;
-  if (t.reply_int(old) && t.args.size() > 3 && t.args[3] == i64(old)) return;
+  if (t.before >= 0 && t.reply_int(old) && t.args.size() > 3 && t.args[3] == i64(old)) {
+    const storage::Value* v = t.value(t.args[1]);
+    if (v && v->is_string() && static_cast<int64_t>(v->str().size()) == t.before) return;
+  }
   t.as_is();
 }
 
@@ -856,7 +871,7 @@ void rule_linsert(Tx& t) {
   t.as_is();
 }
 
-// LTRIM: only when it removed something.
+// LTRIM: only when it removed something (AofCommand noted the length).
 void rule_ltrim(Tx& t) {
   if (t.before >= 0 && t.ctx) {
     const storage::Value* v = t.value(t.args[1]);
@@ -871,6 +886,12 @@ void rule_ltrim(Tx& t) {
 void rule_store(Tx& t) {
   if (t.before == 0 && t.reply_zero()) return;
   t.as_is();
+}
+
+// PFCOUNT of one key writes the cardinality it cached into the value: Redis
+// logs it when the cache was not valid before.
+void rule_pfcount(Tx& t) {
+  if (t.before == 1 && !hll_cache_invalid(t.value(t.args[1]))) t.as_is();
 }
 
 void rule_zadd(Tx& t) {
@@ -929,6 +950,7 @@ const std::unordered_map<std::string_view, Rule>& rules() {
       {"zrangestore", rule_store},
       {"geosearchstore", rule_store},
       {"zadd", rule_zadd},
+      {"pfcount", rule_pfcount},
       // Nothing changed when they answer 0.
       {"del", rule_zero_is_noop},
       {"unlink", rule_zero_is_noop},
@@ -975,7 +997,7 @@ const std::unordered_map<std::string_view, Rule>& rules() {
 
 void propagate(const CommandSpec& spec, const protocol::ArgList& args, std::string_view reply, bool have_reply,
                const CommandContext* ctx, int db, AofEffects& out, int64_t before = -1) {
-  if (!(spec.flags & kCmdWrite) || args.empty()) return;
+  if ((!(spec.flags & kCmdWrite) && spec.name != "pfcount") || args.empty()) return;
   if (have_reply && !reply.empty() && (reply[0] == '-' || reply[0] == '!')) return;  // an error changed nothing
   Tx t{spec, args, reply, have_reply, ctx, db, ctx ? ctx->now_ms : now_ms(), out, before, {}, false, false};
   const auto& table = rules();
@@ -1013,10 +1035,16 @@ namespace {
 
 // The state a command is logged from that it changes itself (see AofCommand).
 int64_t note_before(const CommandSpec& spec, const protocol::ArgList& args, storage::Keyspace& keyspace, int db) {
-  if (!(spec.flags & kCmdWrite) || args.size() < 2 || db < 0 || static_cast<size_t>(db) >= keyspace.size()) return -1;
+  if (args.size() < 2 || db < 0 || static_cast<size_t>(db) >= keyspace.size()) return -1;
   const std::string_view name = spec.name;
   const int64_t now = now_ms();
   const storage::Db& d = keyspace.db(static_cast<size_t>(db));
+  if (name == "pfcount") return args.size() == 2 && hll_cache_invalid(d.peek(args[1], now)) ? 1 : 0;
+  if (!(spec.flags & kCmdWrite)) return -1;
+  if (name == "setbit") {  // the length (-2: no such key)
+    const storage::Value* v = d.peek(args[1], now);
+    return v && v->is_string() ? static_cast<int64_t>(v->str().size()) : -2;
+  }
   if (name == "ltrim") {
     const storage::Value* v = d.peek(args[1], now);
     return v && v->type() == storage::ValueType::kList ? static_cast<int64_t>(v->as<storage::List>().size()) : 0;
@@ -1123,6 +1151,12 @@ void aof_before_reply(ShardThread& thread) {
   Aof::Stream& s = aof->thread_stream(thread.index());
   if (s.commands) aof->write_stream(s);
   aof->sync_all_written();
+}
+
+bool aof_reply_ready(ShardThread& thread, std::function<void()> retry) {
+  Aof* aof = g_aof.load(std::memory_order_acquire);
+  if (!aof) return true;
+  return aof->reply_ready(thread, retry);
 }
 
 void aof_key_expired(const storage::Db& db, std::string_view key) {
@@ -1683,14 +1717,12 @@ bool Aof::load_dataset(bool* found) {
   std::vector<const persistence::AofFileInfo*> files;
   if (manifest_.base) files.push_back(&*manifest_.base);
   for (const auto& f : manifest_.incrs) files.push_back(&f);
-  uint64_t total = 0;
   for (const auto* f : files) {
     struct stat st {};
     if (::stat(file_path(f->name).c_str(), &st) != 0) {
       log(LogLevel::kWarning, "Unable to obtain the AOF file {} length. stat: {}", f->name, std::strerror(errno));
       return false;
     }
-    total += static_cast<uint64_t>(st.st_size);
   }
   if (found) *found = true;
   const int64_t start = unix_time_ms();
@@ -1736,7 +1768,6 @@ bool Aof::load_dataset(bool* found) {
     sizes += size;
     if (is_base) base_size_.store(size);
   }
-  (void)total;
   replayer.unshift_expiries();
   current_size_.store(sizes);
   log(LogLevel::kNotice, "DB loaded from append only file: {:.3f} seconds", (unix_time_ms() - start) / 1000.0);
@@ -1907,8 +1938,11 @@ void Aof::write_effects(const AofEffects& effects) {
   write_stream(s);
 }
 
-void Aof::fsync_now() {
+void Aof::fsync_now(uint64_t target) {
+  // Group commit: a caller whose bytes an fsync that ran meanwhile covered is done.
+  if (synced_total_.load(std::memory_order_acquire) >= target) return;
   std::lock_guard sync(sync_mu_);
+  if (synced_total_.load(std::memory_order_acquire) >= target) return;
   int fd;
   uint64_t upto;
   {
@@ -1925,10 +1959,37 @@ void Aof::fsync_now() {
   last_fsync_ms_.store(unix_time_ms());
 }
 
+bool Aof::reply_ready(ShardThread& thread, std::function<void()>& retry) {
+  Stream& s = thread_stream(thread.index());
+  if (s.commands) write_stream(s);
+  if (t_replies_synced || fsync_policy_.load(std::memory_order_relaxed) != 1 ||
+      !g_feeding.load(std::memory_order_relaxed) ||
+      synced_total_.load(std::memory_order_acquire) >= written_total_.load(std::memory_order_acquire))
+    return true;
+  s.waiting.push_back(std::move(retry));
+  if (!s.sync_scheduled) {
+    s.sync_scheduled = true;
+    // Runs after what is already queued on the thread: the commands read
+    // meanwhile are covered by the same fsync.
+    ShardThread* t = &thread;
+    thread.post([this, t] {
+      Stream& st = thread_stream(t->index());
+      st.sync_scheduled = false;
+      if (st.commands) write_stream(st);
+      fsync_now(written_total_.load(std::memory_order_acquire));
+      std::vector<std::function<void()>> released;
+      released.swap(st.waiting);
+      t_replies_synced = true;
+      for (auto& f : released) f();
+      t_replies_synced = false;
+    });
+  }
+  return false;
+}
+
 void Aof::sync_all_written() {
   if (fsync_policy_.load(std::memory_order_relaxed) != 1 || !g_feeding.load(std::memory_order_relaxed)) return;
-  if (synced_total_.load(std::memory_order_acquire) >= written_total_.load(std::memory_order_acquire)) return;
-  fsync_now();
+  fsync_now(written_total_.load(std::memory_order_acquire));
 }
 
 void Aof::switch_file(int fd, uint64_t size) {
@@ -2066,12 +2127,10 @@ bool Aof::start_rewrite(ShardThread& home, std::function<void()> started, std::s
   const int64_t started_ms = unix_time_ms();
   rewrite_started_ms_.store(started_ms);
   rewrites_.fetch_add(1);
-  auto done = [this, base_name, temp_base, shared, started_state, started_ms, rdb](const SnapshotResult& r) {
-    bool ok = r.ok && !shared->instant_failed;
-    std::string err = r.ok ? "can't open the new incremental file" : r.error;
+  auto done = [this, base_name, shared, started_state, started_ms](const SnapshotResult& r) {
+    const bool ok = r.ok && !shared->instant_failed;
+    const std::string err = r.ok ? "can't open the new incremental file" : r.error;
     rewrite_done(ok, err, base_name, started_state == kWaitRewrite, shared->temp_incr, started_ms, r.bytes);
-    (void)temp_base;
-    (void)rdb;
   };
   log(LogLevel::kNotice, "Background append only file rewriting started");
   if (!start_snapshot(server_, home, std::move(target), started ? std::move(started) : [] {}, std::move(done))) {
@@ -2108,7 +2167,8 @@ void Aof::rewrite_done(bool ok, const std::string& error, const std::string& bas
     const std::string& name = manifest_.add_new_base(appendfilename_, rdb);
     if (name != base_name) log(LogLevel::kWarning, "AOF base file name mismatch: {} / {}", name, base_name);
     log(LogLevel::kNotice, "Background AOF rewrite terminated with success");
-    log(LogLevel::kNotice, "Successfully renamed the temporary AOF base file into {}", base_name);
+    log(LogLevel::kNotice, "Successfully renamed the temporary AOF base file temp-rewriteaof-bg-{}.aof into {}",
+        ::getpid(), base_name);
     if (!temp_incr.empty() && st == kWaitRewrite) {
       const std::string incr = manifest_.add_new_incr(appendfilename_);
       if (std::rename(file_path(temp_incr).c_str(), file_path(incr).c_str()) != 0) {
@@ -2171,7 +2231,7 @@ void Aof::background_loop() {
     if (st != kOff && fsync_policy_.load() == 0 &&
         synced_total_.load(std::memory_order_acquire) < written_total_.load(std::memory_order_acquire) &&
         now - last_fsync_ms_.load() >= 1000)
-      fsync_now();
+      fsync_now(written_total_.load(std::memory_order_acquire));
     // A write that failed is retried once a second.
     {
       std::lock_guard w(write_mu_);

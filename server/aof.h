@@ -123,7 +123,7 @@ class AofCommand {
   const std::string* reply_buffer_;
   size_t reply_mark_;
   bool active_;
-  int64_t before_ = -1;  // LTRIM: length; STORE: destination existed (1/0); XREADGROUP: consumer existed
+  int64_t before_ = -1;  // noted state: LTRIM / SETBIT length, STORE destination or XREADGROUP consumer existed, ...
 };
 
 // Commands written to the file as one unit: EXEC's, or one command over keys
@@ -168,8 +168,15 @@ void aof_feed(ShardThread& thread, int db, const CommandSpec& spec, const protoc
 // another thread).
 void aof_flush_thread(ShardThread& thread);
 // Before replies leave `thread`: writes its pending commands and, with
-// appendfsync always, makes every write so far durable.
+// appendfsync always, makes every write so far durable (fsync now).
 void aof_before_reply(ShardThread& thread);
+// The same with group commit, for the connection's flush: writes the
+// thread's pending commands; returns true when the replies may leave now.
+// With appendfsync always and writes not yet on disk it returns false and
+// runs `retry` on this thread once they are: every connection of the thread
+// waiting meanwhile shares one fsync (as Redis does once per event loop).
+// While the retries run, this returns true.
+bool aof_reply_ready(ShardThread& thread, std::function<void()> retry);
 // A key of `db` was deleted because it expired (storage's hook). Logged as
 // DEL when `db` belongs to the calling shard thread's keyspace.
 void aof_key_expired(const storage::Db& db, std::string_view key);
@@ -225,6 +232,7 @@ class Aof {
   // ---- internal, used by the hooks above
   struct Stream;
   void write_stream(Stream& s);
+  bool reply_ready(ShardThread& thread, std::function<void()>& retry);
   void write_effects(const AofEffects& effects);
   void sync_all_written();
   Stream& thread_stream(unsigned shard);
@@ -243,7 +251,7 @@ class Aof {
   void cron();
   void background_loop();
   bool write_all(const char* data, size_t n, std::string* error);
-  void fsync_now();
+  void fsync_now(uint64_t target);  // until written_total_ >= target is on disk
 
   Server& server_;
   std::atomic<int> state_{kOff};

@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 
 #include "protocol/resp_peek.h"
+#include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/slot.h"
 #include "server/dispatcher.h"
@@ -208,6 +209,8 @@ void Connection::resume() {
 
 void Connection::flush() {
   if (closed_ || write_in_progress_) return;
+  // The AOF has these replies' commands (on disk with appendfsync always: group commit).
+  if (!out_.empty() && !aof_reply_ready(thread_, [self = shared_from_this()] { self->flush(); })) return;
   if (out_.empty()) {
     if (session_.close_after_reply && !suspended_) close();
     return;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/slot.h"
 #include "server/command_table.h"
@@ -15,9 +16,11 @@
 #include "server/pubsub.h"
 #include "server/routing.h"
 #include "server/script_runner.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
+#include "server/tracking.h"
 #include "server/transaction.h"
 
 namespace distcache::server {
@@ -81,8 +84,9 @@ void register_blocked(ShardThread& owner, const std::shared_ptr<BlockedClient>& 
 
 void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
                      const std::vector<KeyRef>& keys, int64_t now_ms,
-                     std::shared_ptr<BlockedClient> retrying = nullptr) {
+                     std::shared_ptr<BlockedClient> retrying = nullptr, TrackingReader reader = {}) {
   Server& server = conn.thread().server();
+  const uint64_t writer = conn.session().id;
   const bool write = (spec.flags & kCmdWrite) != 0;
   const int client_db = conn.session().db;
   const size_t databases = conn.thread().keyspace().size();
@@ -117,7 +121,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     steps[s].on_locked = [state, s, now_ms](ShardThread& shard) {
       gather_keys(shard.keyspace(), state->parts[s], now_ms);
     };
-    steps[s].on_release = [state, s, now_ms, write, &spec, &args, client_db](ShardThread& shard) {
+    steps[s].on_release = [state, s, now_ms, write, &spec, &args, client_db, reader, writer](ShardThread& shard) {
       std::vector<std::string_view> names;
       for (auto& g : state->parts[s]) names.push_back(g.name);
       if (state->blocked) {  // still under the locks: no write can come between attempt and registration
@@ -127,8 +131,11 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
         }
         return;
       }
-      if (!write) return;
-      apply_gathered(shard, state->parts[s], now_ms);
+      if (!write) {
+        if (reader) tracking_remember(shard, reader, names);
+        return;
+      }
+      apply_gathered(shard, state->parts[s], now_ms, writer);
       // Waking blocked clients must wait until the locks are gone; post it behind the release.
       if (!shard.blocking().empty()) {
         std::vector<std::string> owned(names.begin(), names.end());
@@ -147,8 +154,14 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     for (auto& part : state->parts) load_gathered(scratch, part);
     ScratchKeyspaceEvents scratch_events(scratch);
     ChangedKeys changed;  // the owners' watchers are unknown here: always record
-    auto outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config(),
-                             true, &changed);
+    AofBatch aof_batch;  // written to the AOF before the locks are released
+    KeyedOutcome outcome;
+    {
+      AofBatchScope scope(aof_batch);
+      outcome = run_keyed(spec, args, c->reply(), scratch, client_db, now_ms, c->thread().server().config(), true,
+                          &changed);
+    }
+    aof_batch.write();
     if (outcome.blocked) {
       state->blocked = retrying ? retrying : new_blocked_client(*c, spec, args, client_db, outcome);
       state->blocked->multi_shard = true;
@@ -194,7 +207,8 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
 // empty (then keys are extracted only if a blocked client needs them);
 // `resume` is set when the connection was suspended while waiting for locks.
 void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args, int db,
-                           int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume) {
+                           int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume,
+                           TrackingReader reader) {
   ShardThread& home = conn.thread();
   prepare_keys_for_write(home, spec, args, db, names);
   ChangedKeys* changed = changed_keys_buffer(home);
@@ -205,7 +219,13 @@ void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const prot
     dispatch_global_script(conn, spec, args, now_ms);
     return;
   }
-  touch_watched_keys(home, changed);
+  touch_watched_keys(home, changed, conn.session().id, /*reply_done=*/!outcome.blocked);
+  if (reader && !outcome.blocked) {
+    if (names.empty())
+      tracking_remember_args(home, reader, spec, args);
+    else
+      tracking_remember(home, reader, names);
+  }
   wake_blocked(home, spec, args, db, names);
   if (outcome.blocked) {
     auto w = new_blocked_client(conn, spec, args, db, outcome);
@@ -218,7 +238,8 @@ void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const prot
 }
 
 void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args,
-                      unsigned shard_index, const std::vector<KeyRef>& keys, int64_t now_ms) {
+                      unsigned shard_index, const std::vector<KeyRef>& keys, int64_t now_ms,
+                      TrackingReader reader = {}) {
   ShardThread& home = conn.thread();
   Server& server = home.server();
   const int db = conn.session().db;
@@ -230,7 +251,7 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
     // either: they do not touch the keyspace, and must answer even while a
     // script holds every shard.
     if (home.locks().empty() || (spec.first_key == 0 && !spec.find_keys)) {
-      execute_on_home_shard(conn, spec, args, db, now_ms, {}, nullptr);
+      execute_on_home_shard(conn, spec, args, db, now_ms, {}, nullptr, reader);
       return;
     }
     // With one thread the dispatcher skipped key extraction; locks need the keys.
@@ -238,14 +259,14 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
     if (keys.empty()) extracted = route_keys(spec, args, server.shard_count());
     auto names = key_names(args, keys.empty() ? extracted : keys);
     if (!home.locks().blocks(db, names, write)) {
-      execute_on_home_shard(conn, spec, args, db, now_ms, names, nullptr);
+      execute_on_home_shard(conn, spec, args, db, now_ms, names, nullptr, reader);
       return;
     }
     auto resume = conn.suspend();
     Connection* c = &conn;
     home.run_when([&home, names, db, write] { return !home.locks().blocks(db, names, write); },
-                  [c, &spec, &args, db, now_ms, names, resume] {
-                    execute_on_home_shard(*c, spec, args, db, now_ms, names, resume);
+                  [c, &spec, &args, db, now_ms, names, resume, reader] {
+                    execute_on_home_shard(*c, spec, args, db, now_ms, names, resume, reader);
                   });
     return;
   }
@@ -258,8 +279,9 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   Connection* c = &conn;
   ShardThread& owner = server.shard(shard_index);
   owner.post([c, &owner, &spec, &args, db, now_ms, write, names = key_names(args, keys), resume = std::move(resume),
-              &home]() mutable {
-    auto execute = [c, &owner, &spec, &args, db, now_ms, names, resume = std::move(resume), &home]() mutable {
+              &home, reader]() mutable {
+    auto execute = [c, &owner, &spec, &args, db, now_ms, names, resume = std::move(resume), &home,
+                    reader]() mutable {
       std::string& out = c->remote_reply();
       out.clear();
       protocol::ReplyBuilder reply(&out, c->session().resp);
@@ -274,7 +296,8 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
         });
         return;
       }
-      touch_watched_keys(owner, changed);
+      touch_watched_keys(owner, changed, c->session().id);
+      if (reader && !outcome.blocked) tracking_remember(owner, reader, names);
       wake_blocked(owner, spec, args, db, names);
       if (outcome.blocked) {
         auto w = new_blocked_client(*c, spec, args, db, outcome);
@@ -347,15 +370,17 @@ void prepare_keys_for_write(ShardThread& shard, const CommandSpec& spec, const p
 }
 
 ChangedKeys* changed_keys_buffer(ShardThread& shard) {
-  if (shard.watches().empty()) return nullptr;
+  if (shard.watches().empty() && !(tracking_active() && tracking_wants_changes(shard))) return nullptr;
   thread_local ChangedKeys buffer;
   buffer.clear();
   return &buffer;
 }
 
-void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed) {
+void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed, uint64_t writer, bool reply_done) {
   if (changed == nullptr) return;
-  for (const auto& [db, key] : *changed) shard.watches().touch(db, key);
+  if (!shard.watches().empty())
+    for (const auto& [db, key] : *changed) shard.watches().touch(db, key);
+  if (tracking_active()) tracking_keys_changed(shard, *changed, writer, reply_done);
 }
 
 void gather_keys(storage::Keyspace& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
@@ -392,12 +417,13 @@ void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys
   }
 }
 
-void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms) {
+void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms, uint64_t writer) {
   QuietKeyspaceEvents quiet;  // the command already reported its events where it ran
   ThreadCounters::add(shard.counters().dirty);
   for (auto& g : keys) {
     if (ShardSnapshot* snapshot = shard.snapshot()) snapshot->take(g.db, g.name);
     if (g.changed && !shard.watches().empty()) shard.watches().touch(g.db, g.name);
+    if (g.changed && tracking_active()) tracking_key_changed(shard, g.name, writer);
     storage::Db& db = shard.keyspace().db(g.db);
     if (g.present) {
       db.set(g.name, std::move(g.value));
@@ -426,7 +452,9 @@ KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, p
   CommandContext ctx{args, reply, keyspace, db, now_ms, config};
   ctx.may_block = may_block;
   ctx.changed_keys = changed;
+  AofCommand aof(spec, args, keyspace, db, reply);
   spec.keyed(ctx);
+  aof.done(ctx);
   KeyedOutcome outcome;
   outcome.rerun_globally = ctx.rerun_globally;
   if (ctx.blocked) {
@@ -488,6 +516,14 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     reply.error("NOAUTH Authentication required.");
     return;
   }
+  // A script running longer than busy-reply-threshold: other clients get BUSY
+  // (those on the script's own thread wait for it; see script_runner.h).
+  if (!(spec->flags & kCmdAllowBusy) && scripting::script_running() &&
+      scripting::running_script_elapsed_ms() >= scripting::busy_reply_threshold_ms(conn.thread().server().config())) {
+    flag_multi_error(session);
+    reply.error(scripting::busy_error());
+    return;
+  }
   if (!pubsub_command_allowed(session, *spec, reply)) return;
   if (session.multi && queue_in_multi(conn, *spec, args)) return;
 
@@ -496,9 +532,20 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   ++session.commands_processed;
   ThreadCounters::add(conn.thread().counters().commands_processed);
   const int64_t now_ms = unix_time_ms();
+  TrackingReader reader;
+  if (tracking_active()) reader = tracking_before_command(conn, *spec);
 
   if (spec->connection) {
     ConnectionContext ctx(args, reply, session, server, conn.thread(), *spec, now_ms, conn);
+    if (tracking_active() && (spec->name == "flushall" || spec->name == "flushdb")) {
+      // Tracking clients learn of the flush once it is done (before the client resumes).
+      Connection* c = &conn;
+      ctx.suspend_override = [c] {
+        return std::function<void()>([c, resume = c->suspend()]() mutable {
+          tracking_flush(c->thread().server(), c->thread(), c->session().id, std::move(resume));
+        });
+      };
+    }
     spec->connection(ctx);
     return;
   }
@@ -506,7 +553,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   // A keyed command: find the shards of its keys.
   const unsigned shard_count = server.shard_count();
   if (shard_count == 1) {
-    run_single_shard(conn, *spec, args, 0, {}, now_ms);
+    run_single_shard(conn, *spec, args, 0, {}, now_ms, reader);
     return;
   }
   std::vector<KeyRef> keys = route_keys(*spec, args, shard_count);
@@ -520,15 +567,15 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     }
   }
   if (keys.empty()) {
-    run_single_shard(conn, *spec, args, conn.thread().index(), keys, now_ms);
+    run_single_shard(conn, *spec, args, conn.thread().index(), keys, now_ms, reader);
     return;
   }
   unsigned first = keys.front().shard;
   bool single = std::all_of(keys.begin(), keys.end(), [first](const KeyRef& k) { return k.shard == first; });
   if (single)
-    run_single_shard(conn, *spec, args, first, keys, now_ms);
+    run_single_shard(conn, *spec, args, first, keys, now_ms, reader);
   else
-    run_multi_shard(conn, *spec, args, keys, now_ms);
+    run_multi_shard(conn, *spec, args, keys, now_ms, nullptr, reader);
 }
 
 }  // namespace distcache::server

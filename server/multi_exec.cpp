@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 
+#include "server/aof.h"
 #include "server/cluster/slot.h"
 #include "server/command.h"
 #include "server/commands/arg_util.h"
@@ -193,7 +194,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     const int db = conn_->session().db;
     if (server_.shard_count() > 1 && runs_script(spec)) {  // EXEC holds every shard (see plan())
       std::vector<WrittenKey> written;
-      run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written);
+      {
+        AofBatchScope aof_scope(aof_batch_);
+        run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written);
+      }
       for (auto& w : written) written_[w.shard].emplace_back(w.db, std::move(w.name));
       command_done();
       return;
@@ -213,8 +217,11 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     if (&shard == &home_) {
       prepare_keys_for_write(home_, spec, q.args, db, {});
       ChangedKeys* changed = changed_keys_buffer(home_);
-      run_keyed(spec, q.args, conn_->reply(), home_.keyspace(), db, now_ms_, server_.config(), /*may_block=*/false,
+      {
+        AofBatchScope aof_scope(aof_batch_);
+        run_keyed(spec, q.args, conn_->reply(), home_.keyspace(), db, now_ms_, server_.config(), /*may_block=*/false,
                 changed);
+      }
       touch_watched_keys(home_, changed, conn_->session().id);
       if (tracking_active()) tracking_remember_args(home_, tracking_reader_for(*conn_, spec), spec, q.args);
       command_done();
@@ -229,7 +236,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
       protocol::ReplyBuilder reply(&self->remote_out_, resp);
       prepare_keys_for_write(shard, *q.spec, q.args, db, {});
       ChangedKeys* changed = changed_keys_buffer(shard);
-      run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false, changed);
+      {
+        AofBatchScope aof_scope(self->aof_batch_);
+        run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false, changed);
+      }
       touch_watched_keys(shard, changed, writer);
       tracking_remember_args(shard, reader, *q.spec, q.args);
       self->home_.post([self] {
@@ -263,7 +273,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
       for (auto& [shard, part] : gather->parts) load_gathered(scratch, part);
       ScratchKeyspaceEvents scratch_events(scratch);
       ChangedKeys changed;
-      run_keyed(*q.spec, q.args, self->conn_->reply(), scratch, db, now, self->server_.config(), false, &changed);
+      {
+        AofBatchScope aof_scope(self->aof_batch_);
+        run_keyed(*q.spec, q.args, self->conn_->reply(), scratch, db, now, self->server_.config(), false, &changed);
+      }
       if (q.spec->flags & kCmdWrite) {
         for (auto& [index, part] : gather->parts) {
           collect_gathered(scratch, part, now, changed);
@@ -297,17 +310,34 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   void run_connection_command(QueuedCommand& q) {
     auto self = shared_from_this();
     bool suspended = false;
+    const size_t mark = conn_->reply().buffer()->size();
+    const int db = conn_->session().db;
     ConnectionContext ctx(q.args, conn_->reply(), conn_->session(), server_, home_, *q.spec, now_ms_, *conn_);
     ctx.holds_all_shards = holds_all_shards_;
-    ctx.suspend_override = [self, &suspended] {
+    ctx.suspend_override = [self, &suspended, &q, mark, db] {
       suspended = true;
-      return std::function<void()>([self] { self->command_done(); });
+      return std::function<void()>([self, &q, mark, db] {
+        self->log_connection_command(q, mark, db);
+        self->command_done();
+      });
     };
     q.spec->connection(ctx);
-    if (!suspended) command_done();
+    if (!suspended) {
+      log_connection_command(q, mark, db);
+      command_done();
+    }
+  }
+
+  // FLUSHALL, FLUSHDB, SWAPDB inside EXEC: into the transaction's AOF unit.
+  void log_connection_command(QueuedCommand& q, size_t mark, int db) {
+    if (!(q.spec->flags & kCmdWrite) || q.spec->name == "sort") return;  // SORT logs its STORE itself
+    const std::string& out = *conn_->reply().buffer();
+    if (out.size() > mark && out[mark] == '-') return;
+    aof_batch_.add_command(db, q.args);
   }
 
   void finish() {
+    aof_batch_.write();  // the transaction's commands, before its locks are released
     if (release_) {
       auto release = std::move(release_);
       release();  // unlocks every shard, then runs after_release()
@@ -349,6 +379,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   bool in_command_ = false;
   bool completed_inline_ = false;
   std::string remote_out_;
+  AofBatch aof_batch_;
   std::vector<std::vector<std::pair<int, std::string>>> written_;  // per shard: keys written
   ReleaseFn release_;
   std::function<void()> resume_;

@@ -36,7 +36,9 @@ void prepare_keys_for_write(ShardThread& shard, const CommandSpec& spec, const p
 // this thread's and is reused: pass it to run_keyed, then to touch_watched_keys.
 ChangedKeys* changed_keys_buffer(ShardThread& shard);
 // Clients watching keys the command changed fail their EXEC.
-void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed);
+// Also sends client-side caching invalidations (tracking.h); `writer` is the
+// id of the client that ran the command (for NOLOOP and reply ordering).
+void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed, uint64_t writer = 0, bool reply_done = false);
 
 // After a write command ran on `shard`: wake clients blocked on its keys.
 void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
@@ -62,6 +64,6 @@ void collect_gathered(storage::Keyspace& scratch, std::vector<GatheredKey>& keys
                       const ChangedKeys& changed = {});
 // On the owning shard: store the results (absent keys are deleted) and fail
 // the EXEC of clients watching them.
-void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms);
+void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t now_ms, uint64_t writer = 0);
 
 }  // namespace distcache::server

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "server/cluster/slot.h"
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
@@ -184,7 +185,10 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
     auto run_on = [&](ShardThread& shard, protocol::ReplyBuilder& reply) {
       prepare_keys_for_write(shard, spec, args, db, {});
       ChangedKeys* changed = changed_keys_buffer(shard);
-      run_keyed(spec, args, reply, shard.keyspace(), db, now_ms, config, /*may_block=*/false, changed);
+      {
+        AofBatchScope aof_scope(*aof_batch);
+        run_keyed(spec, args, reply, shard.keyspace(), db, now_ms, config, /*may_block=*/false, changed);
+      }
       touch_watched_keys(shard, changed);
     };
     if (single) {
@@ -220,7 +224,10 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
     for (auto& [index, part] : parts) load_gathered(scratch, part);
     ScratchKeyspaceEvents scratch_events(scratch);
     ChangedKeys changed;
-    run_keyed(spec, args, out, scratch, db, now_ms, config, /*may_block=*/false, &changed);
+    {
+      AofBatchScope aof_scope(*aof_batch);
+      run_keyed(spec, args, out, scratch, db, now_ms, config, /*may_block=*/false, &changed);
+    }
     if (!(spec.flags & kCmdWrite)) return;
     for (auto& [index, part] : parts) {
       collect_gathered(scratch, part, now_ms, changed);
@@ -233,6 +240,7 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
   }
 
   bool used_undeclared_keys() const { return undeclared_; }
+  AofBatch* aof_batch = nullptr;  // the script's commands, one AOF unit
 
  private:
   ShardThread& home_;
@@ -277,7 +285,13 @@ void run_script_holding_all_shards(ShardThread& home, const CommandSpec& spec, c
   CommandContext ctx{args, reply, home.keyspace(), db, now_ms, home.server().config()};
   ctx.may_block = false;
   GlobalScriptHost host(ctx, home, declared_keys(spec, args, db), written);
-  run_with_host(spec, ctx, host);
+  AofBatch own_batch;  // inside EXEC: EXEC's unit
+  host.aof_batch = aof_current_batch() ? aof_current_batch() : &own_batch;
+  {
+    AofBatchScope aof_scope(*host.aof_batch);
+    run_with_host(spec, ctx, host);
+  }
+  own_batch.write();  // before the caller releases the locks
   // Only a run that reached keys teaches anything (not, say, a NOSCRIPT error).
   if (host.keys_seen() > 0 || host.used_undeclared_keys())
     knowledge().learn(script_identity(spec, args), !host.used_undeclared_keys());

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <boost/asio.hpp>
 
+#include "server/aof.h"
+#include "server/tracking.h"
 #include "server/connection.h"
 #include "server/log.h"
 #include "server/snapshot.h"
@@ -28,20 +30,36 @@ struct ShardThread::Timer {
   asio::steady_timer timer;
 };
 
+namespace {
+// A key expired (lazily or by active expiry): it is logged as DEL, and
+// clients caching it are told.
+void on_key_expired(const storage::Db& db, std::string_view key) {
+  aof_key_expired(db, key);
+  if (ShardThread* shard = ShardThread::current(); shard && tracking_wants_changes(*shard))
+    tracking_key_changed(*shard, key, 0);
+}
+}  // namespace
+
 ShardThread::ShardThread(Server& server, unsigned index, size_t databases)
     : server_(server),
       index_(index),
       io_(std::make_unique<asio::io_context>(1)),
       work_(std::make_unique<WorkGuard>(*io_)),
       keyspace_(databases),
-      cron_timer_(std::make_unique<Timer>(*io_)) {}
+      cron_timer_(std::make_unique<Timer>(*io_)) {
+  storage::Db::set_expire_hook(&on_key_expired);
+}
 
 ShardThread::~ShardThread() {
   stop();
   join();
 }
 
-void ShardThread::post(std::function<void()> fn) { asio::post(*io_, std::move(fn)); }
+void ShardThread::post(std::function<void()> fn) {
+  // What this thread logged must reach the AOF before anything it hands over.
+  if (ShardThread* self = current()) aof_flush_thread(*self);
+  asio::post(*io_, std::move(fn));
+}
 
 bool ShardThread::is_current() const { return tls_current == this; }
 ShardThread* ShardThread::current() { return tls_current; }

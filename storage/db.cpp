@@ -20,14 +20,18 @@ constexpr size_t kRehashStepBuckets = 100;
 constexpr size_t kBucketsPerCheck = 20;
 
 std::atomic<Db::KeyEventHook> key_event_hook{nullptr};
+std::atomic<Db::ExpireHook> expire_hook{nullptr};
 
 inline void report(const Db& db, std::string_view key, Db::KeyEvent event) {
+  if (event == Db::KeyEvent::kExpired)
+    if (auto hook = expire_hook.load(std::memory_order_relaxed)) hook(db, key);
   if (auto hook = key_event_hook.load(std::memory_order_relaxed)) hook(db, key, event);
 }
 
 }  // namespace
 
 void Db::set_key_event_hook(KeyEventHook hook) { key_event_hook.store(hook, std::memory_order_relaxed); }
+void Db::set_expire_hook(ExpireHook hook) { expire_hook.store(hook, std::memory_order_relaxed); }
 
 Db::Db() : table_(std::make_unique<KeyTable>()) {}
 Db::~Db() = default;
@@ -119,10 +123,13 @@ bool Db::erase(std::string_view key, int64_t now_ms) {
 
 int64_t Db::expire_at(std::string_view key) const {
   if (!table_) return kNoExpiry;
+  // The const lookup: the mutating one advances rehashing, which would upset
+  // a for_each() walk that asks for expiries (the snapshot writer does).
+  const KeyTable& t = *table_;
   const uint64_t h = KeyTable::hash(key);
-  const KeyTable::Node* n = table_->find(key, h);
+  const KeyTable::Node* n = t.find(key, h);
   if (n == nullptr) return kNoExpiry;
-  return table_->expire_of(n, h);
+  return t.expire_of(n, h);
 }
 
 void Db::set_expire(std::string_view key, int64_t when_ms) {

@@ -128,6 +128,10 @@ class Db {
   enum class KeyEvent { kAdded, kExpired };
   using KeyEventHook = void (*)(const Db& db, std::string_view key, KeyEvent event);
   static void set_key_event_hook(KeyEventHook hook);
+  // Keys deleted because they expired, for the operation log (a second
+  // observer, independent of the one above). Same rules.
+  using ExpireHook = void (*)(const Db& db, std::string_view key);
+  static void set_expire_hook(ExpireHook hook);
 
  private:
   std::unique_ptr<KeyTable> table_;

@@ -13,6 +13,7 @@
 #include "server/pubsub.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "server/tracking.h"
 #include "server/version.h"
 
 namespace distcache::server {
@@ -166,6 +167,7 @@ void hello(ConnectionContext& ctx) {
 void reset(ConnectionContext& ctx) {
   pubsub_unsubscribe_all(ctx.connection());
   forget_transaction_state(ctx.server, ctx.session);
+  tracking_disable(ctx.connection());
   ctx.session.db = 0;
   ctx.session.resp = 2;
   ctx.reply.set_resp(2);
@@ -441,6 +443,22 @@ const CommandSpec kClientSubcommands[] = {
      .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_unblock, .group = "connection",
      .summary = "Unblocks a client blocked by a blocking command.", .since = "5.0.0",
      .complexity = "O(log N) where N is the number of client connections"},
+    {.name = "client|tracking", .arity = -3, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_tracking_command, .group = "connection",
+     .summary = "Controls server-assisted client-side caching for the connection.", .since = "6.0.0",
+     .complexity = "O(1). Some options may introduce additional complexity."},
+    {.name = "client|caching", .arity = 3, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_caching_command, .group = "connection",
+     .summary = "Instructs the server whether to track the keys in the next request.", .since = "6.0.0",
+     .complexity = "O(1)"},
+    {.name = "client|getredir", .arity = 2, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_getredir_command, .group = "connection",
+     .summary = "Returns the client ID to which the connection's tracking notifications are redirected.",
+     .since = "6.0.0", .complexity = "O(1)"},
+    {.name = "client|trackinginfo", .arity = 2, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_trackinginfo_command, .group = "connection",
+     .summary = "Returns information about server-assisted client-side caching for the connection.",
+     .since = "6.2.0", .complexity = "O(1)"},
     {.name = "client|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kConnAcl,
      .connection = client_help, .group = "connection", .summary = "Lists the CLIENT subcommands.",
      .since = "5.0.0", .complexity = "O(1)"},

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 
+#include "server/aof.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/connection_context.h"
@@ -225,8 +226,9 @@ void flushdb(ConnectionContext& ctx) {
         if (!s.watches().empty()) s.watches().touch_existing(db, s.keyspace().db(db), now_ms);
         s.keyspace().db(db).clear();
       },
-      [&reply, &server] {
+      [&reply, &server, db, args = &ctx.args, in_exec = ctx.holds_all_shards] {
         server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
+        if (!in_exec) aof_log_keyspace_command(db, *args);
         reply.ok();
       });
 }
@@ -244,8 +246,9 @@ void flushall(ConnectionContext& ctx) {
             s.watches().touch_existing(static_cast<int>(db), s.keyspace().db(db), now_ms);
         s.keyspace().clear();
       },
-      [&reply, &server] {
+      [&reply, &server, db = ctx.session.db, args = &ctx.args, in_exec = ctx.holds_all_shards] {
         server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
+        if (!in_exec) aof_log_keyspace_command(db, *args);
         reply.ok();
       });
 }
@@ -278,7 +281,10 @@ void swapdb(ConnectionContext& ctx) {
         if (ShardSnapshot* snapshot = s.snapshot()) snapshot->take_all();
         s.keyspace().swap_dbs(static_cast<size_t>(a), static_cast<size_t>(b));
       },
-      [&reply] { reply.ok(); });
+      [&reply, db = ctx.session.db, args = &ctx.args, in_exec = ctx.holds_all_shards] {
+        if (!in_exec) aof_log_keyspace_command(db, *args);
+        reply.ok();
+      });
 }
 
 constexpr uint64_t kKeyspaceRead = kAclKeyspace | kAclRead;

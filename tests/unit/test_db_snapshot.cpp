@@ -110,3 +110,21 @@ TEST_CASE("Db snapshot: expiry is reported with the key", "[db][snapshot]") {
   CHECK(expiry["volatile"] == kNow + 5000);
   CHECK(expiry["persistent"] == kNoExpiry);
 }
+
+TEST_CASE("Db: expire_at inside for_each does not disturb the walk", "[db][snapshot]") {
+  // The snapshot file writer asks for each key's expiry while walking; the
+  // lookup must not move an incremental rehash forward under the walk.
+  Db db;
+  constexpr size_t kKeys = 3000;  // grows through several resizes; a rehash is under way at the end
+  for (size_t i = 0; i < kKeys; ++i) {
+    db.set(key(i), Value::string("v"));
+    if (i % 3 == 0) db.set_expire(key(i), kNow + 100000);
+  }
+  std::map<std::string, int> seen;
+  db.for_each(kNow, [&](std::string_view k, const Value&) {
+    ++seen[std::string(k)];
+    (void)db.expire_at(k);
+  });
+  CHECK(seen.size() == kKeys);
+  for (const auto& [k, n] : seen) CHECK(n == 1);
+}
