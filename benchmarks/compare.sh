@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Compares distcache-server with redis-server using redis-benchmark.
+# Compares distcache-server with redis-server using redis-benchmark: a quick
+# ad-hoc comparison with free choice of tests and threads. For the issue-9
+# measurements (memory, latency, idle CPU, targets) use benchmarks/bench.sh.
 #
 # Usage: benchmarks/compare.sh [options] [DISTCACHE_BINARY]
 #
@@ -15,14 +17,15 @@
 #
 # Each server runs in turn on a free port, pinned with taskset, with no
 # persistence. For every test and pipeline depth the script runs
-#   redis-benchmark -q -c 50 -n N -r 100000 -d 16 -t TEST -P DEPTH --csv
-# and reads the server's CPU time (utime+stime of all its threads, from
-# /proc/PID/stat) before and after, to report CPU microseconds per request.
-# One MSET request sets 10 keys. This script is not part of the test suite.
+#   redis-benchmark -c 50 -n N -r 100000 -d 16 -t TEST -P DEPTH --csv
+# after a FLUSHALL, and reads the server's CPU time (on-CPU time of all its
+# threads, /proc/PID/task/*/schedstat) before and after, to report CPU
+# microseconds per request. One MSET request sets 10 keys. This script is not
+# part of the test suite.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DISTCACHE="$ROOT/build/distcache-server"
+DISTCACHE="$REPO_ROOT/build/distcache-server"
 REDIS=/usr/bin/redis-server
 THREADS=""
 REQUESTS=200000
@@ -50,112 +53,38 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-for tool in redis-benchmark redis-cli taskset; do
-  command -v "$tool" >/dev/null || { echo "compare.sh: $tool not found (apt-get install redis-tools util-linux)" >&2; exit 1; }
-done
-for bin in "$DISTCACHE" "$REDIS"; do
-  [[ -x "$bin" ]] || { echo "compare.sh: server binary not found: $bin (build with scripts/build.sh)" >&2; exit 1; }
-done
+require_tools redis-benchmark redis-cli taskset
+bench_init compare
 
-CLK_TCK=$(getconf CLK_TCK)
-WORKDIR=$(mktemp -d /tmp/distcache-bench.XXXXXX)
-SERVER_PID=""
-
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORKDIR"
-}
-trap cleanup EXIT
-
-free_port() {
-  /usr/bin/python3 - <<'EOF'
-import random, socket
-for _ in range(200):
-    p = random.randrange(20000, 32768)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-EOF
-}
-
-# CPU time of a process (all threads), in clock ticks.
-cpu_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat")
-  stat=${stat##*) }                        # drop "pid (comm) "
-  awk '{ print $12 + $13 }' <<<"$stat"     # fields 14 and 15: utime, stime
-}
-
-start_server() {   # binary port extra-args...
-  local bin="$1" port="$2"; shift 2
-  local log="$WORKDIR/server-$port.log"
-  taskset -c "$SERVER_CPUS" "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$WORKDIR" "$@" >"$log" 2>&1 &
-  SERVER_PID=$!
-  local deadline=$((SECONDS + 20))
-  until [[ "$(redis-cli -p "$port" PING 2>/dev/null)" == "PONG" ]]; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      echo "compare.sh: $bin exited during start-up:" >&2; cat "$log" >&2; exit 1
-    fi
-    if (( SECONDS >= deadline )); then
-      echo "compare.sh: $bin did not answer PING within 20 s:" >&2; cat "$log" >&2; exit 1
-    fi
-    sleep 0.05
-  done
-}
-
-stop_server() {
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  local deadline=$((SECONDS + 10))
-  while kill -0 "$SERVER_PID" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.05; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
+DISTCACHE_ARGS=()
+if [[ -n "$THREADS" ]]; then
+  case "$(basename "$DISTCACHE")" in
+    redis-server*) note "note: $DISTCACHE is redis-server; not passing --threads" ;;
+    *) DISTCACHE_ARGS=(--threads "$THREADS") ;;
+  esac
+fi
 
 declare -A RPS CPU
 
 run_suite() {   # label binary extra-args...
   local label="$1" bin="$2"; shift 2
-  local port; port=$(free_port)
-  echo "== $label: $bin $* (port $port, server CPUs $SERVER_CPUS, benchmark CPUs $BENCH_CPUS)" >&2
-  start_server "$bin" "$port" "$@"
-  local p t before after out rps
+  start_server "$label" "$SERVER_CPUS" "$bin" "$@"
+  local port=${SRV_PORT[$label]} pid=${SRV_PID[$label]}
+  note "== $label: $bin $* (port $port, server CPUs $SERVER_CPUS, benchmark CPUs $BENCH_CPUS)"
+  local p t before after
   for p in ${PIPELINES//,/ }; do
     for t in ${TESTS//,/ }; do
       redis-cli -p "$port" FLUSHALL >/dev/null
-      before=$(cpu_ticks "$SERVER_PID")
-      out=$(taskset -c "$BENCH_CPUS" redis-benchmark -p "$port" -q -c "$CLIENTS" -n "$REQUESTS" \
-              -r 100000 -d 16 -t "$t" -P "$p" --csv 2>&1) || {
-        echo "compare.sh: redis-benchmark failed against $label:" >&2; echo "$out" >&2; exit 1; }
-      after=$(cpu_ticks "$SERVER_PID")
-      rps=$(awk -F'","' 'NR > 1 { print $2; exit }' <<<"$out")
-      [[ -n "$rps" ]] || { echo "compare.sh: cannot parse redis-benchmark output:" >&2; echo "$out" >&2; exit 1; }
-      RPS[$label,$t,$p]=$rps
-      CPU[$label,$t,$p]=$(awk -v d=$((after - before)) -v hz="$CLK_TCK" -v n="$REQUESTS" \
-                            'BEGIN { printf "%.2f", d * 1e6 / hz / n }')
-      echo "   $t -P $p: $rps ops/s, ${CPU[$label,$t,$p]} CPU us/req" >&2
+      before=$(cpu_ns "$pid")
+      run_benchmark "$port" "$BENCH_CPUS" -c "$CLIENTS" -n "$REQUESTS" -r 100000 -d 16 -t "$t" -P "$p"
+      after=$(cpu_ns "$pid")
+      RPS[$label,$t,$p]=$BENCH_RPS
+      CPU[$label,$t,$p]=$(awk -v d=$((after - before)) -v n="$REQUESTS" 'BEGIN { printf "%.2f", d / 1000 / n }')
+      note "   $t -P $p: $BENCH_RPS ops/s, ${CPU[$label,$t,$p]} CPU us/req"
     done
   done
-  stop_server
+  stop_server "$label"
 }
-
-DISTCACHE_ARGS=()
-if [[ -n "$THREADS" ]]; then
-  case "$(basename "$DISTCACHE")" in
-    redis-server*) echo "compare.sh: note: $DISTCACHE is redis-server; not passing --threads" >&2 ;;
-    *) DISTCACHE_ARGS=(--threads "$THREADS") ;;
-  esac
-fi
 
 run_suite redis "$REDIS"
 run_suite distcache "$DISTCACHE" "${DISTCACHE_ARGS[@]}"
