@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "protocol/repr.h"
+
 namespace distcache::persistence {
 namespace {
 
@@ -52,7 +54,7 @@ std::string_view trim(std::string_view s, std::string_view chars) {
 
 void append_line(std::string& out, const AofFileInfo& f) {
   out += "file ";
-  out += needs_repr(f.name) ? repr(f.name) : f.name;
+  out += needs_repr(f.name) ? protocol::repr(f.name) : f.name;
   out += " seq ";
   out += std::to_string(f.seq);
   out += " type ";
@@ -82,31 +84,6 @@ bool needs_repr(std::string_view s) {
       return true;
   }
   return false;
-}
-
-std::string repr(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      default:
-        if (std::isprint(static_cast<unsigned char>(c))) {
-          out += c;
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-          out += buf;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 bool split_args(std::string_view line, std::vector<std::string>& out) {

@@ -78,8 +78,7 @@ std::string aof_incr_name(std::string_view appendfilename, int64_t seq);
 
 // Redis's sdsneedsrepr / sdscatrepr (quoted, with \n \r \t \a \b \\ \" and
 // \xHH escapes) and sdssplitargs (false on unbalanced quotes).
-bool needs_repr(std::string_view s);
-std::string repr(std::string_view s);
+bool needs_repr(std::string_view s);  // the quoting itself: protocol::repr (protocol/repr.h)
 bool split_args(std::string_view line, std::vector<std::string>& out);
 
 // fsync(2) of a directory (after a rename inside it). Returns false on error.

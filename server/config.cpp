@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/repr.h"
 #include "server/config.h"
 #include "server/version.h"
 
@@ -115,29 +116,6 @@ bool split_args(std::string_view line, std::vector<std::string>& out) {
     }
     out.push_back(std::move(arg));
   }
-}
-
-// Quotes a command-line value the way redis-server writes it into the
-// configuration text (and therefore into its error reports).
-std::string repr(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      default:
-        if (c >= 0x20 && c < 0x7f)
-          out += static_cast<char>(c);
-        else
-          out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string_view trim(std::string_view s) {
@@ -328,7 +306,7 @@ LoadResult load_config(Config& config, int argc, const char* const* argv) {
         last_option_has_arg = true;  // "--port 6380" given as one argument
       }
     } else {
-      options += repr(arg);
+      options += protocol::repr(arg);
       options += ' ';
       last_option_has_arg = true;
     }

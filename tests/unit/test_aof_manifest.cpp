@@ -11,6 +11,7 @@
 #include <string>
 
 #include "persistence/aof_manifest.h"
+#include "protocol/repr.h"
 
 using namespace distcache::persistence;
 
@@ -73,7 +74,7 @@ TEST_CASE("AOF manifest: names with spaces and special bytes are quoted as sdsca
   REQUIRE(parse_aof_manifest(text, back, nullptr));
   CHECK(back.base->name == "my file.1.base.rdb");
   CHECK(back.incrs[0].name == "q\"\n\x01.1.incr.aof");
-  CHECK(repr("a\\b") == "\"a\\\\b\"");
+  CHECK(distcache::protocol::repr("a\\b") == "\"a\\\\b\"");
   CHECK(needs_repr("a b"));
   CHECK_FALSE(needs_repr("appendonly.aof.1.base.rdb"));
 }
