@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "server/aof.h"
 #include "server/blocking.h"
@@ -431,6 +432,22 @@ void apply_gathered(ShardThread& shard, std::vector<GatheredKey>& keys, int64_t 
     } else {
       db.erase(g.name, now_ms);
     }
+  }
+}
+
+void wake_blocked_after_release(Server& server, std::vector<WrittenKey> written) {
+  std::map<unsigned, std::vector<WrittenKey>> by_shard;
+  for (auto& w : written) by_shard[w.shard].push_back(std::move(w));
+  for (auto& [index, keys] : by_shard) {
+    ShardThread& shard = server.shard(index);
+    auto wake = [&shard, keys = std::move(keys)] {
+      if (shard.blocking().empty()) return;
+      for (const auto& k : keys) shard.blocking().keys_written(shard, k.db, {std::string_view(k.name)});
+    };
+    if (shard.is_current())
+      wake();
+    else
+      shard.post(std::move(wake));
   }
 }
 

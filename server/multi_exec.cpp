@@ -76,8 +76,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
         home_(ctx.thread),
         multi_(std::move(multi)),
         watch_(std::move(watch)),
-        now_ms_(ctx.now_ms),
-        written_(server_.shard_count()) {}
+        now_ms_(ctx.now_ms) {}
 
   void start(ConnectionContext& ctx) {
     std::vector<ShardStep> steps;
@@ -193,19 +192,17 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     const CommandSpec& spec = *q.spec;
     const int db = conn_->session().db;
     if (server_.shard_count() > 1 && runs_script(spec)) {  // EXEC holds every shard (see plan())
-      std::vector<WrittenKey> written;
       {
         AofBatchScope aof_scope(aof_batch_);
-        run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written);
+        run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written_);
       }
-      for (auto& w : written) written_[w.shard].emplace_back(w.db, std::move(w.name));
       command_done();
       return;
     }
     auto keys = route_keys(spec, q.args, server_.shard_count());
     if (spec.flags & kCmdWrite)
       for (const auto& k : keys)
-        written_[k.shard].emplace_back(key_database(spec, q.args, k.index, db), std::string(q.args[k.index]));
+        written_.push_back({k.shard, key_database(spec, q.args, k.index, db), std::string(q.args[k.index])});
 
     const unsigned owner = keys.empty() ? home_.index() : keys.front().shard;
     const bool single = std::all_of(keys.begin(), keys.end(), [owner](const KeyRef& k) { return k.shard == owner; });
@@ -348,18 +345,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
 
   // Clients blocked on keys the transaction wrote are served now, after it.
   void after_release() {
-    for (unsigned s = 0; s < written_.size(); ++s) {
-      if (written_[s].empty()) continue;
-      ShardThread& shard = server_.shard(s);
-      auto wake = [&shard, keys = std::move(written_[s])] {
-        if (shard.blocking().empty()) return;
-        for (const auto& [db, name] : keys) shard.blocking().keys_written(shard, db, {std::string_view(name)});
-      };
-      if (&shard == &home_)
-        wake();
-      else
-        shard.post(std::move(wake));
-    }
+    wake_blocked_after_release(server_, std::move(written_));
     unregister_watch(server_, std::move(watch_));
     if (resume_) {
       auto resume = std::move(resume_);
@@ -380,7 +366,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   bool completed_inline_ = false;
   std::string remote_out_;
   AofBatch aof_batch_;
-  std::vector<std::vector<std::pair<int, std::string>>> written_;  // per shard: keys written
+  std::vector<WrittenKey> written_;  // keys the transaction wrote
   ReleaseFn release_;
   std::function<void()> resume_;
 };

@@ -13,6 +13,7 @@
 namespace distcache::server {
 
 class ShardThread;
+class Server;
 
 struct KeyRef {
   unsigned shard;
@@ -39,6 +40,17 @@ ChangedKeys* changed_keys_buffer(ShardThread& shard);
 // Also sends client-side caching invalidations (tracking.h); `writer` is the
 // id of the client that ran the command (for NOLOOP and reply ordering).
 void touch_watched_keys(ShardThread& shard, const ChangedKeys* changed, uint64_t writer = 0, bool reply_done = false);
+
+// A key written by work that held locks on several shards (EXEC, a global
+// script): its blocked clients are served once the locks are gone.
+struct WrittenKey {
+  unsigned shard;
+  int db;
+  std::string name;
+};
+// Call after the releases were posted: each shard's wake-up goes behind its
+// release (run at once for the calling thread's own shard, already released).
+void wake_blocked_after_release(Server& server, std::vector<WrittenKey> written);
 
 // After a write command ran on `shard`: wake clients blocked on its keys.
 void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,

@@ -251,23 +251,6 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
   size_t keys_seen_ = 0;
 };
 
-// Serves clients blocked on keys a global script wrote, after its locks are gone.
-void wake_after_release(Server& server, std::vector<WrittenKey> written) {
-  std::map<unsigned, std::vector<WrittenKey>> by_shard;
-  for (auto& w : written) by_shard[w.shard].push_back(std::move(w));
-  for (auto& [index, keys] : by_shard) {
-    ShardThread& shard = server.shard(index);
-    auto wake = [&shard, keys = std::move(keys)] {
-      if (shard.blocking().empty()) return;
-      for (const auto& k : keys) shard.blocking().keys_written(shard, k.db, {std::string_view(k.name)});
-    };
-    if (shard.is_current())
-      wake();
-    else
-      shard.post(std::move(wake));
-  }
-}
-
 }  // namespace
 
 bool runs_script(const CommandSpec& spec) {
@@ -314,7 +297,7 @@ void dispatch_global_script(Connection& conn, const CommandSpec& spec, const pro
   };
   auto resume = conn.suspend();
   auto done = [&server, written, resume = std::move(resume)] {
-    wake_after_release(server, std::move(*written));
+    wake_blocked_after_release(server, std::move(*written));
     resume();
   };
   run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));

@@ -26,18 +26,13 @@
 #include "protocol/arg_list.h"
 #include "protocol/reply_builder.h"
 #include "server/command.h"
+#include "server/routing.h"
 
 namespace distcache::server {
 
 class Connection;
 class ShardThread;
 
-// A key a script wrote, for waking blocked clients after the locks are gone.
-struct WrittenKey {
-  unsigned shard;
-  int db;
-  std::string name;
-};
 
 // EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL, FCALL_RO.
 bool runs_script(const CommandSpec& spec);
