@@ -23,6 +23,7 @@
 #include "server/command_table.h"
 #include "server/config.h"
 #include "server/connection_context.h"
+#include "server/disk_errors.h"
 #include "server/log.h"
 #include "server/routing.h"
 #include "server/server.h"
@@ -1871,6 +1872,7 @@ bool Aof::write_all(const char* data, size_t n, std::string* error) {  // write_
     if (w < 0) {
       if (errno == EINTR) continue;
       if (error) *error = std::strerror(errno);
+      note_aof_write_result(errno);
       // Take back a partial write so that the file ends with a whole command.
       if (done > 0 && ::ftruncate(fd_, before) != 0) {
         log(LogLevel::kWarning, "Could not remove short write from the append-only file. ftruncate: {}",
@@ -1924,6 +1926,7 @@ void Aof::write_stream(Stream& s) {
           std::_Exit(1);
         }
       } else if (!last_write_ok_.exchange(true)) {
+        note_aof_write_result(0);
         log(LogLevel::kWarning, "AOF write error looks solved, Redis can write again.");
       }
     }
@@ -2239,7 +2242,10 @@ void Aof::background_loop() {
         std::string error;
         if (write_all(failed_bytes_.data(), failed_bytes_.size(), &error)) {
           failed_bytes_.clear();
-          if (!last_write_ok_.exchange(true)) log(LogLevel::kWarning, "AOF write error looks solved, Redis can write again.");
+          if (!last_write_ok_.exchange(true)) {
+            note_aof_write_result(0);
+            log(LogLevel::kWarning, "AOF write error looks solved, Redis can write again.");
+          }
         }
       }
     }
@@ -2294,6 +2300,7 @@ void Aof::on_config_set(std::string_view name) {
       });
     } else if (!c.appendonly && state_.load() != kOff) {
       state_.store(kOff);
+      note_aof_write_result(0);  // no log, nothing to refuse writes for
       rewrite_scheduled_.store(false);
       close_file();
     }

@@ -9,6 +9,7 @@
 #include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/slot.h"
+#include "server/disk_errors.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/connection.h"
@@ -317,6 +318,25 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   });
 }
 
+// MISCONF (server/disk_errors.h): after a failed save or log write, commands
+// that may change the dataset are refused, PING too (as Redis does), and an
+// EXEC whose transaction writes is discarded.
+bool refuse_write_for_disk_error(Connection& conn, const CommandSpec& spec) {
+  ClientSession& session = conn.session();
+  const bool exec = spec.name == "exec";
+  if (!(spec.flags & kCmdWrite) && spec.name != "ping" && !(exec && transaction_may_write(session))) return false;
+  std::string message;
+  if (!writes_refused_for_disk_error(conn.thread().server().config(), &message)) return false;
+  if (exec) {
+    conn.reply().error(fmt::format("EXECABORT Transaction discarded because of: {}", message));
+    forget_transaction_state(conn.thread().server(), session);
+  } else {
+    flag_multi_error(session);
+    conn.reply().error(message);
+  }
+  return true;
+}
+
 }  // namespace
 
 // Database of the key at argument `index`: the client's, except for COPY's destination with DB.
@@ -533,6 +553,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     reply.error("NOAUTH Authentication required.");
     return;
   }
+  if (disk_errors_seen() && refuse_write_for_disk_error(conn, *spec)) return;
   // A script running longer than busy-reply-threshold: other clients get BUSY
   // (those on the script's own thread wait for it; see script_runner.h).
   if (!(spec->flags & kCmdAllowBusy) && scripting::script_running() &&

@@ -388,6 +388,13 @@ bool queue_in_multi(Connection& conn, const CommandSpec& spec, const protocol::A
   return true;
 }
 
+bool transaction_may_write(const ClientSession& session) {
+  if (!session.multi) return false;
+  const auto& queued = session.multi->queued;
+  return std::any_of(queued.begin(), queued.end(),
+                     [](const QueuedCommand& q) { return (q.spec->flags & kCmdWrite) != 0; });
+}
+
 void flag_multi_error(ClientSession& session) {
   if (session.multi) session.multi->aborted = true;
 }

@@ -36,6 +36,9 @@ struct MultiState {
 // true when it was queued.
 bool queue_in_multi(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args);
 
+// Whether the client's queued transaction holds a command that may write.
+bool transaction_may_write(const ClientSession& session);
+
 // A command rejected before it could be queued (unknown, wrong arity, NOAUTH)
 // makes the client's EXEC fail, as in Redis.
 void flag_multi_error(ClientSession& session);

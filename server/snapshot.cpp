@@ -17,6 +17,7 @@
 #include "persistence/rdb_reader.h"
 #include "persistence/rdb_writer.h"
 #include "server/aof.h"
+#include "server/disk_errors.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
@@ -365,6 +366,7 @@ bool start_snapshot(Server& server, ShardThread& home, SnapshotTarget target, st
         log(LogLevel::kWarning, "Background saving error: {}", r.error);
       }
       st.last_bgsave_ok.store(r.ok);
+      note_bgsave_result(r.ok);
       st.last_bgsave_time_s.store(r.duration_ms / 1000);
     }
     server.set_running_snapshot(nullptr);
@@ -522,6 +524,8 @@ SnapshotResult save_snapshot_stopped(Server& server) {
   st.lastsave_s.store(unix_time_ms() / 1000);
   st.dirty_at_last_save.store(server.dirty_count());
   st.saves.fetch_add(1);
+  st.last_bgsave_ok.store(true);
+  note_bgsave_result(true);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/config.h"
+#include "server/disk_errors.h"
 #include "server/dispatcher.h"
 
 namespace distcache::server::scripting {
@@ -65,6 +66,13 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
   if (read_only_ && refused_in_read_only_script(*spec)) {
     out.error(kReadOnly);
     return;
+  }
+  if ((spec->flags & kCmdWrite) && disk_errors_seen()) {
+    std::string message;
+    if (writes_refused_for_disk_error(ctx_.config, &message)) {
+      out.error(message);
+      return;
+    }
   }
   if (spec->flags & kCmdWrite) wrote_ = true;  // as Redis: before the command runs, even if it then fails
 
