@@ -8,6 +8,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -490,62 +492,92 @@ SnapshotResult save_snapshot_stopped(Server& server, const SnapshotTarget& targe
   return result;
 }
 
-SnapshotResult save_snapshot_stopped(Server& server) {
-  const Config& config = server.config();
-  const std::string path = snapshot_path(config);
-  const std::string temp = path.substr(0, path.rfind('/') + 1) + "temp-" + std::to_string(getpid()) + ".rdb";
-  SnapshotResult result;
-  const int64_t start = unix_time_ms();
+struct SequentialSnapshot::File {
   persistence::FileSink sink;
-  if (!sink.open(temp, &result.error)) return result;
-  persistence::RdbWriter w(sink, writer_options(config, config.rdbchecksum));
-  w.write_header();
-  w.write_standard_aux({.ctime = start / 1000, .used_mem = static_cast<int64_t>(used_memory_estimate()),
-                        .aof_base = false});
-  std::vector<const storage::Db*> parts(server.shard_count());
-  for (size_t db = 0; db < server.shard(0).keyspace().size(); ++db) {
-    for (unsigned s = 0; s < server.shard_count(); ++s) parts[s] = &server.shard(s).keyspace().db(db);
-    result.keys += w.write_db(db, parts, start);
+  std::unique_ptr<persistence::RdbWriter> writer;
+};
+
+SequentialSnapshot::SequentialSnapshot(Server& server)
+    : server_(server), path_(snapshot_path(server.config())), start_ms_(unix_time_ms()),
+      file_(std::make_unique<File>()) {
+  temp_ = path_.substr(0, path_.rfind('/') + 1) + "temp-" + std::to_string(getpid()) + ".rdb";
+  if (!file_->sink.open(temp_, &result_.error)) return;
+  const Config& config = server.config();
+  file_->writer = std::make_unique<persistence::RdbWriter>(file_->sink, writer_options(config, config.rdbchecksum));
+  file_->writer->write_header();
+  file_->writer->write_standard_aux(
+      {.ctime = start_ms_ / 1000, .used_mem = static_cast<int64_t>(used_memory_estimate()), .aof_base = false});
+}
+
+SequentialSnapshot::~SequentialSnapshot() {
+  if (file_->writer && !finished_) ::unlink(temp_.c_str());
+}
+
+void SequentialSnapshot::write_shard(ShardThread& shard) {
+  if (!file_->writer) return;
+  for (size_t db = 0; db < shard.keyspace().size(); ++db) {
+    const storage::Db* part = &shard.keyspace().db(db);
+    result_.keys += file_->writer->write_db(db, std::span<const storage::Db* const>(&part, 1), start_ms_);
   }
-  if (!w.finish() || !sink.sync_and_close(&result.error)) {
-    if (result.error.empty()) result.error = w.error();
-    ::unlink(temp.c_str());
-    return result;
+}
+
+SnapshotResult SequentialSnapshot::finish() {
+  finished_ = true;
+  if (!file_->writer) return result_;
+  persistence::RdbWriter& w = *file_->writer;
+  if (!w.finish() || !file_->sink.sync_and_close(&result_.error)) {
+    if (result_.error.empty()) result_.error = w.error();
+    ::unlink(temp_.c_str());
+    return result_;
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    result.error = std::strerror(errno);
-    ::unlink(temp.c_str());
-    return result;
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
+    result_.error = std::strerror(errno);
+    ::unlink(temp_.c_str());
+    return result_;
   }
-  result.ok = true;
-  result.bytes = w.bytes_written();
-  result.duration_ms = unix_time_ms() - start;
-  PersistenceState& st = server.persistence();
+  result_.ok = true;
+  result_.bytes = w.bytes_written();
+  result_.duration_ms = unix_time_ms() - start_ms_;
+  PersistenceState& st = server_.persistence();
   st.lastsave_s.store(unix_time_ms() / 1000);
-  st.dirty_at_last_save.store(server.dirty_count());
+  st.dirty_at_last_save.store(server_.dirty_count());
   st.saves.fetch_add(1);
   st.last_bgsave_ok.store(true);
   note_bgsave_result(true);
-  return result;
+  return result_;
+}
+
+SnapshotResult save_snapshot_stopped(Server& server) {
+  SequentialSnapshot snapshot(server);
+  for (unsigned s = 0; s < server.shard_count(); ++s) snapshot.write_shard(server.shard(s));
+  return snapshot.finish();
 }
 
 namespace {
 
 // Puts each loaded key on the shard that owns it.
+// With `only_shard` set, keeps only that shard's keys (DEBUG RELOAD, where
+// every shard reads the file on its own thread); `replace` lets a loaded key
+// replace one already there (DEBUG RELOAD MERGE) instead of failing the load.
 class ShardLoader final : public persistence::RdbLoadHandler {
  public:
-  ShardLoader(Server& server, int64_t now_ms) : server_(server), now_ms_(now_ms) {}
+  ShardLoader(Server& server, int64_t now_ms, ShardThread* only_shard = nullptr, bool replace = false)
+      : server_(server), now_ms_(now_ms), only_shard_(only_shard), replace_(replace) {}
   bool on_key(std::string&& key, storage::Value&& value, const persistence::RdbKeyInfo& info,
               std::string* error) override {
+    ShardThread& shard = server_.shard(shard_of_key(key, server_.shard_count()));
+    if (only_shard_ && &shard != only_shard_) return true;
     if (info.expire_ms != storage::kNoExpiry && info.expire_ms <= now_ms_) {
       ++expired;  // as a Redis master does: expired keys are not loaded
       return true;
     }
-    ShardThread& shard = server_.shard(shard_of_key(key, server_.shard_count()));
     storage::Db& db = shard.keyspace().db(info.db);
     if (db.peek(key, now_ms_) != nullptr) {
-      *error = fmt::format("Duplicate key '{}' found in RDB file", key);
-      return false;
+      if (!replace_) {
+        *error = fmt::format("Duplicate key '{}' found in RDB file", key);
+        return false;
+      }
+      db.erase(key, now_ms_);
     }
     db.set(key, std::move(value));
     if (info.expire_ms != storage::kNoExpiry) db.set_expire(key, info.expire_ms);
@@ -558,17 +590,11 @@ class ShardLoader final : public persistence::RdbLoadHandler {
  private:
   Server& server_;
   int64_t now_ms_;
+  ShardThread* only_shard_;
+  bool replace_;
 };
 
-}  // namespace
-
-SnapshotLoadResult load_snapshot_at_startup(Server& server) {
-  SnapshotLoadResult result;
-  const std::string path = snapshot_path(server.config());
-  if (::access(path.c_str(), F_OK) != 0) return result;
-  result.found = true;
-  const int64_t start = unix_time_ms();
-  ShardLoader loader(server, start);
+persistence::RdbLoadOptions load_options(Server& server) {
   persistence::RdbLoadOptions options;
   options.databases = server.shard(0).keyspace().size();
   const Config& config = server.config();
@@ -578,7 +604,33 @@ SnapshotLoadResult load_snapshot_at_startup(Server& server) {
   options.limits.hash.max_listpack_value = config.hash_max_listpack_value.load(std::memory_order_relaxed);
   options.limits.zset.max_listpack_entries = config.zset_max_listpack_entries.load(std::memory_order_relaxed);
   options.limits.zset.max_listpack_value = config.zset_max_listpack_value.load(std::memory_order_relaxed);
-  auto r = persistence::load_rdb_file(path, loader, options);
+  return options;
+}
+
+}  // namespace
+
+SnapshotLoadResult load_snapshot_into_shard(Server& server, ShardThread& shard, bool replace_existing) {
+  SnapshotLoadResult result;
+  const int64_t start = unix_time_ms();
+  ShardLoader loader(server, start, &shard, replace_existing);
+  auto r = persistence::load_rdb_file(snapshot_path(server.config()), loader, load_options(server));
+  result.found = true;
+  result.ok = r.ok;
+  result.error = r.error;
+  result.keys_loaded = loader.loaded;
+  result.keys_expired = loader.expired;
+  result.duration_ms = unix_time_ms() - start;
+  return result;
+}
+
+SnapshotLoadResult load_snapshot_at_startup(Server& server) {
+  SnapshotLoadResult result;
+  const std::string path = snapshot_path(server.config());
+  if (::access(path.c_str(), F_OK) != 0) return result;
+  result.found = true;
+  const int64_t start = unix_time_ms();
+  ShardLoader loader(server, start);
+  auto r = persistence::load_rdb_file(path, loader, load_options(server));
   result.ok = r.ok;
   result.error = r.error;
   result.keys_loaded = loader.loaded;

@@ -71,6 +71,32 @@ SnapshotResult save_snapshot_stopped(Server& server);
 // The same into `target` (an AOF base at start-up); no RDB bookkeeping.
 SnapshotResult save_snapshot_stopped(Server& server, const SnapshotTarget& target);
 
+// A snapshot of dump.rdb written shard after shard, each shard's part by the
+// caller of write_shard(): at shutdown all from one thread; for DEBUG RELOAD
+// each shard's on its own thread while every shard is locked (the calls are
+// ordered by the lock handoffs). The instant is whenever no shard can change
+// between the first and the last call. finish() writes the footer, fsyncs and
+// renames over dump.rdb, and does SAVE's bookkeeping (LASTSAVE, INFO).
+class SequentialSnapshot {
+ public:
+  explicit SequentialSnapshot(Server& server);  // opens the temp file (an error shows in finish())
+  ~SequentialSnapshot();                        // removes the temp file if finish() never ran
+  SequentialSnapshot(const SequentialSnapshot&) = delete;
+  SequentialSnapshot& operator=(const SequentialSnapshot&) = delete;
+  void write_shard(ShardThread& shard);
+  SnapshotResult finish();
+
+ private:
+  struct File;
+  Server& server_;
+  std::string path_;
+  std::string temp_;
+  int64_t start_ms_;
+  std::unique_ptr<File> file_;
+  SnapshotResult result_;
+  bool finished_ = false;
+};
+
 // Loads Config::dir/dbfilename into the shards before the threads start.
 // A missing file is not an error (an empty dataset).
 struct SnapshotLoadResult {
@@ -82,6 +108,10 @@ struct SnapshotLoadResult {
   int64_t duration_ms = 0;
 };
 SnapshotLoadResult load_snapshot_at_startup(Server& server);
+// Loads the keys of dump.rdb that belong to `shard` into it; runs on the
+// shard's thread (DEBUG RELOAD). `replace_existing`: a loaded key replaces
+// one already present instead of failing the load.
+SnapshotLoadResult load_snapshot_into_shard(Server& server, ShardThread& shard, bool replace_existing);
 
 // One shard's part of a running snapshot. Lives on the shard's thread.
 class ShardSnapshot {
