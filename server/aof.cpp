@@ -25,6 +25,7 @@
 #include "server/connection_context.h"
 #include "server/disk_errors.h"
 #include "server/log.h"
+#include "server/scripting/scripting.h"
 #include "server/routing.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
@@ -1493,6 +1494,14 @@ class Replayer final : public persistence::AofCommandHandler, public persistence
     if (info.expire_ms != storage::kNoExpiry) db.set_expire(key, shift_expiry(info.expire_ms));
     ++keys_loaded;
     return true;
+  }
+
+  // The function libraries of an RDB preamble.
+  bool on_function(std::string&& code, std::string* error) override {
+    std::string name_or_error;
+    if (scripting::function_load(code, false, name_or_error)) return true;
+    *error = fmt::format("Failed loading library: {}", name_or_error);
+    return false;
   }
 
   // Every expiry set while loading goes back to its real time.

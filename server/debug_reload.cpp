@@ -7,6 +7,7 @@
 #include "server/commands/arg_util.h"
 #include "server/connection_context.h"
 #include "server/log.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
@@ -89,6 +90,9 @@ void debug_reload(ConnectionContext& ctx) {
       state->saved = r.ok;
       if (!r.ok) log(LogLevel::kWarning, "DEBUG RELOAD: saving the DB failed: {}", r.error);
     }
+    // Function libraries are emptied with the data and come back from the file
+    // (loaded by shard 0's loader).
+    if (state->saved && state->options.flush) scripting::function_flush();
     release();
   };
   auto& reply = ctx.reply;

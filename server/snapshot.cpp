@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
 #include "persistence/rdb_reader.h"
@@ -21,6 +23,7 @@
 #include "server/aof.h"
 #include "server/disk_errors.h"
 #include "server/log.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/cluster/slot.h"
@@ -52,15 +55,28 @@ persistence::RdbWriterOptions writer_options(const Config& config, bool checksum
   return o;
 }
 
-// The bytes before the first key: magic, version and aux fields.
+// What an RDB file holds before its keys: magic, version, aux fields and
+// the function libraries (Redis writes them there too).
+void write_prelude(persistence::RdbWriter& w, int64_t now_ms, bool aof_base) {
+  w.write_header();
+  w.write_standard_aux(
+      {.ctime = now_ms / 1000, .used_mem = static_cast<int64_t>(used_memory_estimate()), .aof_base = aof_base});
+  for (const std::string& code : scripting::function_library_codes()) w.write_function(code);
+}
+
+// The same for an AOF in command form: FUNCTION LOAD for every library.
+std::string function_load_commands() {
+  std::string out;
+  for (const std::string& code : scripting::function_library_codes())
+    out += fmt::format("*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n{}\r\n", code.size(), code);
+  return out;
+}
+
 std::string file_header(const Config& config, bool aof_base = false) {
   std::string out;
   persistence::StringSink sink(out);
   persistence::RdbWriter w(sink, writer_options(config, false));
-  w.write_header();
-  w.write_standard_aux({.ctime = unix_time_ms() / 1000,
-                        .used_mem = static_cast<int64_t>(used_memory_estimate()),
-                        .aof_base = aof_base});
+  write_prelude(w, unix_time_ms(), aof_base);
   w.flush();
   return out;
 }
@@ -380,7 +396,7 @@ bool start_snapshot(Server& server, ShardThread& home, SnapshotTarget target, st
   auto file = std::make_shared<SnapshotFile>(server, home, target.path.empty() ? snapshot_path(config) : target.path,
                                              config.rdbchecksum, finished, target.temp_path, !commands);
   std::string error;
-  if (!file->open(commands ? std::string() : file_header(config, target.aof_base), &error)) {
+  if (!file->open(commands ? function_load_commands() : file_header(config, target.aof_base), &error)) {
     SnapshotResult r;
     r.error = error;
     started();
@@ -435,7 +451,7 @@ SnapshotResult save_snapshot_stopped(Server& server, const SnapshotTarget& targe
   persistence::FileSink sink;
   if (!sink.open(temp, &result.error)) return result;
   if (target.commands) {
-    std::string out;
+    std::string out = function_load_commands();
     for (size_t db = 0; db < server.shard(0).keyspace().size(); ++db) {
       bool selected = false;
       for (unsigned s = 0; s < server.shard_count(); ++s) {
@@ -467,9 +483,7 @@ SnapshotResult save_snapshot_stopped(Server& server, const SnapshotTarget& targe
     result.bytes = sink.bytes_written();
   } else {
     persistence::RdbWriter w(sink, writer_options(config, config.rdbchecksum));
-    w.write_header();
-    w.write_standard_aux({.ctime = start / 1000, .used_mem = static_cast<int64_t>(used_memory_estimate()),
-                          .aof_base = target.aof_base});
+    write_prelude(w, start, target.aof_base);
     std::vector<const storage::Db*> parts(server.shard_count());
     for (size_t db = 0; db < server.shard(0).keyspace().size(); ++db) {
       for (unsigned s = 0; s < server.shard_count(); ++s) parts[s] = &server.shard(s).keyspace().db(db);
@@ -504,9 +518,7 @@ SequentialSnapshot::SequentialSnapshot(Server& server)
   if (!file_->sink.open(temp_, &result_.error)) return;
   const Config& config = server.config();
   file_->writer = std::make_unique<persistence::RdbWriter>(file_->sink, writer_options(config, config.rdbchecksum));
-  file_->writer->write_header();
-  file_->writer->write_standard_aux(
-      {.ctime = start_ms_ / 1000, .used_mem = static_cast<int64_t>(used_memory_estimate()), .aof_base = false});
+  write_prelude(*file_->writer, start_ms_, false);
 }
 
 SequentialSnapshot::~SequentialSnapshot() {
@@ -583,6 +595,15 @@ class ShardLoader final : public persistence::RdbLoadHandler {
     if (info.expire_ms != storage::kNoExpiry) db.set_expire(key, info.expire_ms);
     ++loaded;
     return true;
+  }
+  // Function libraries are loaded by the loader of shard 0 only (there is
+  // one set of them per server); `replace` as for keys.
+  bool on_function(std::string&& code, std::string* error) override {
+    if (only_shard_ && only_shard_->index() != 0) return true;
+    std::string name_or_error;
+    if (scripting::function_load(code, replace_, name_or_error)) return true;
+    *error = fmt::format("Failed loading library: {}", name_or_error);
+    return false;
   }
   uint64_t loaded = 0;
   uint64_t expired = 0;
