@@ -38,7 +38,7 @@ ZSkipList::Node* ZSkipList::alloc_node(int levels, double score, std::string_vie
   n->score = score;
   n->mlen = static_cast<uint32_t>(member.size());
   n->nlevels = static_cast<uint8_t>(levels);
-  for (int i = 0; i < levels; ++i) n->levels()[i] = Level{nullptr, 0};
+  for (int i = 0; i < levels; ++i) n->levels()[i] = Level{nullptr, 0, 0};
   if (!member.empty()) std::memcpy(n->levels() + levels, member.data(), member.size());
   return n;
 }
@@ -80,10 +80,11 @@ void ZSkipList::find_path(double score, std::string_view member, Node** update, 
   for (int i = level_ - 1; i >= 0; --i) {
     rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
     while (true) {
-      Node* f = x->levels()[i].forward;
-      if (!f || !less_than(f->score, f->member(), score, member)) break;
-      rank[i] += x->levels()[i].span;
-      x = f;
+      const Level& l = x->levels()[i];
+      if (!l.forward || l.forward_score > score) break;
+      if (l.forward_score == score && !(l.forward->member() < member)) break;  // a tie: only then read the node
+      rank[i] += l.span;
+      x = l.forward;
     }
     update[i] = x;
   }
@@ -104,7 +105,9 @@ void ZSkipList::link(Node* node, Node** update, const size_t* rank_in) {
   for (int i = 0; i < level; ++i) {
     Level& up = update[i]->levels()[i];
     node->levels()[i].forward = up.forward;
+    node->levels()[i].forward_score = up.forward_score;
     up.forward = node;
+    up.forward_score = node->score;
     node->levels()[i].span = up.span - (rank[0] - rank[i]);
     up.span = (rank[0] - rank[i]) + 1;
   }
@@ -123,6 +126,7 @@ void ZSkipList::unlink(Node* node, Node** update) {
     if (up.forward == node) {
       up.span += node->levels()[i].span - 1;
       up.forward = node->levels()[i].forward;
+      up.forward_score = node->levels()[i].forward_score;
     } else {
       up.span -= 1;
     }
@@ -175,14 +179,22 @@ bool ZSkipList::erase(std::string_view member) {
 }
 
 ZSkipList::Node* ZSkipList::update_score(Node* node, double new_score) {
-  // Stays in place when it remains strictly between its neighbours.
+  Node* update[kMaxLevel];
+  size_t rank[kMaxLevel];
+  // Stays in place when it remains strictly between its neighbours; the
+  // links into it then get the new score (a search finds the taller
+  // node's predecessors; a one-level node's only one is `backward`).
   if ((node->backward == nullptr || node->backward->score < new_score) &&
       (node->next() == nullptr || node->next()->score > new_score)) {
+    if (node->nlevels == 1) {
+      (node->backward ? node->backward : header_)->levels()[0].forward_score = new_score;
+    } else {
+      find_path(node->score, node->member(), update, rank);
+      for (int i = 0; i < node->nlevels; ++i) update[i]->levels()[i].forward_score = new_score;
+    }
     node->score = new_score;
     return node;
   }
-  Node* update[kMaxLevel];
-  size_t rank[kMaxLevel];
   find_path(node->score, node->member(), update, rank);
   unlink(node, update);
   node->score = new_score;
@@ -301,6 +313,7 @@ std::string ZSkipList::validate() const {
       const size_t p = position(lv.forward);
       if (p - pos != lv.span) return "bad span at level " + std::to_string(i);
       if (lv.forward->nlevels <= i) return "link to a node without that level";
+      if (lv.forward_score != lv.forward->score) return "stale score copy at level " + std::to_string(i);
       x = lv.forward;
       pos = p;
     }

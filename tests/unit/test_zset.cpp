@@ -125,6 +125,23 @@ TEST_CASE("skip list: random operations agree with an ordered model", "[zset]") 
   REQUIRE(copy.size() == sl.size());
 }
 
+TEST_CASE("skip list: score updates in place keep the links' score copies exact", "[zset]") {
+  // Small score changes mostly keep a node between its neighbours (the
+  // in-place path, which must refresh the score copies of every link into
+  // the node); large ones move it.
+  std::mt19937_64 rng(11);
+  ZSkipList sl;
+  for (int i = 0; i < 2000; ++i) sl.insert(static_cast<double>(i), "m" + std::to_string(i));
+  for (int i = 0; i < 20000; ++i) {
+    ZSkipList::Node* n = sl.find("m" + std::to_string(rng() % 2000));
+    REQUIRE(n != nullptr);
+    const double delta = (rng() % 4 == 0) ? static_cast<double>(rng() % 1000) - 500 : 0.001 * (rng() % 900);
+    sl.update_score(n, n->score + delta);
+    if (i % 101 == 0) REQUIRE(sl.validate() == "");
+  }
+  REQUIRE(sl.validate() == "");
+}
+
 TEST_CASE("skip list: one million elements, ranks in O(log n)", "[zset]") {
   ZSetValue z(ZSetValue::Encoding::kSkiplist);
   constexpr size_t kN = 1'000'000;
