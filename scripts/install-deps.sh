@@ -9,7 +9,9 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev libfmt-dev catch2
   liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools python3-redis python3-rq
+  prometheus-redis-exporter
   nodejs
+  clang libclang-rt-dev  # libFuzzer + sanitizer runtimes for the fuzz targets (scripts/fuzz.sh)
 )
 # npm (for the BullMQ test) ships inside NodeSource's nodejs package; Debian's
 # nodejs needs Debian's npm package beside it.

@@ -901,6 +901,44 @@ void rule_zadd(Tx& t) {
   t.as_is();
 }
 
+// MIGRATE's keys (the KEYS form's or the single one); none with COPY, which
+// moves nothing away.
+std::vector<std::string_view> migrated_keys(const protocol::ArgList& args) {
+  std::vector<std::string_view> keys;
+  size_t keys_at = 0;
+  for (size_t i = 6; i < args.size(); ++i) {
+    if (iequals(args[i], "copy")) return keys;
+    if (iequals(args[i], "auth")) {
+      ++i;
+    } else if (iequals(args[i], "auth2")) {
+      i += 2;
+    } else if (iequals(args[i], "keys")) {
+      keys_at = i + 1;
+      break;
+    }
+  }
+  if (keys_at == 0) {
+    if (args.size() > 3) keys.push_back(args[3]);
+  } else {
+    for (size_t i = keys_at; i < args.size(); ++i) keys.push_back(args[i]);
+  }
+  return keys;
+}
+
+// Bit i of MIGRATE's noted state: its key i existed before (first 62 keys).
+constexpr size_t kMigrateNotedKeys = 62;
+
+// MIGRATE: the keys it moved away are logged as deleted, as Redis does;
+// replaying the command itself would move them again.
+void rule_migrate(Tx& t) {
+  if (t.have_reply && (t.reply.starts_with("-") || t.reply.starts_with("+NOKEY"))) return;
+  const std::vector<std::string_view> keys = migrated_keys(t.args);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const bool existed = i >= kMigrateNotedKeys || t.before < 0 || (t.before >> i) & 1;
+    if (existed && !t.value(keys[i])) t.out.add(t.db, {"DEL", keys[i]});
+  }
+}
+
 const std::unordered_map<std::string_view, Rule>& rules() {
   static const std::unordered_map<std::string_view, Rule> table = {
       {"set", rule_set},
@@ -929,6 +967,7 @@ const std::unordered_map<std::string_view, Rule>& rules() {
       {"geoadd", rule_geoadd},
       {"restore", rule_restore},
       {"restore-asking", rule_restore},
+      {"migrate", rule_migrate},
       {"xadd", rule_xadd_xtrim},
       {"xtrim", rule_xadd_xtrim},
       {"xreadgroup", rule_xreadgroup},
@@ -1043,6 +1082,13 @@ int64_t note_before(const CommandSpec& spec, const protocol::ArgList& args, stor
   const storage::Db& d = keyspace.db(static_cast<size_t>(db));
   if (name == "pfcount") return args.size() == 2 && hll_cache_invalid(d.peek(args[1], now)) ? 1 : 0;
   if (!(spec.flags & kCmdWrite)) return -1;
+  if (name == "migrate") {  // which keys exist (rule_migrate logs those it moved away)
+    const std::vector<std::string_view> keys = migrated_keys(args);
+    int64_t existed = 0;
+    for (size_t i = 0; i < keys.size() && i < kMigrateNotedKeys; ++i)
+      if (d.peek(keys[i], now)) existed |= int64_t{1} << i;
+    return existed;
+  }
   if (name == "setbit") {  // the length (-2: no such key)
     const storage::Value* v = d.peek(args[1], now);
     return v && v->is_string() ? static_cast<int64_t>(v->str().size()) : -2;

@@ -1,5 +1,9 @@
 #include "server/command_table.h"
 
+#include "server/commands/ops_commands.h"  // ops_command_specs (SLOWLOG, LATENCY, MONITOR, DEBUG...)
+#include "server/cluster/commands.h"  // cluster_command_specs (CLUSTER, ASKING, READONLY, MIGRATE)
+#include "server/acl/acl.h"  // acl_command_specs (ACL ...)
+
 #include <cctype>
 #include <string>
 
@@ -38,7 +42,8 @@ CommandTable::CommandTable() {
                       geo_command_specs(), bitmap_command_specs(), hyperloglog_command_specs(),
                       stream_command_specs(), memory_command_specs(), dump_command_specs(),
                       scripting_command_specs(), transaction_command_specs(), pubsub_command_specs(),
-                      persistence_command_specs(), sort_command_specs(), aof_command_specs()})
+                      persistence_command_specs(), sort_command_specs(), aof_command_specs(),
+                      ops_command_specs(), cluster_command_specs(), acl_command_specs()})
     for (const CommandSpec& spec : family) all_.push_back(&spec);
   // Open addressing at load <= 1/4 keeps lookups to about one probe.
   size_t capacity = 16;

@@ -48,6 +48,17 @@ struct Config {
   std::atomic<int64_t> pubsub_obuf_hard{32LL * 1024 * 1024};
   std::atomic<int64_t> pubsub_obuf_soft{8LL * 1024 * 1024};
   std::atomic<int64_t> pubsub_obuf_soft_seconds{60};
+  // The normal class of client-output-buffer-limit (0 = no limit), mirrored like the pubsub one.
+  std::atomic<int64_t> normal_obuf_hard{0};
+  std::atomic<int64_t> normal_obuf_soft{0};
+  std::atomic<int64_t> normal_obuf_soft_seconds{0};
+  // --- introspection (server/stats.h)
+  std::atomic<int64_t> slowlog_log_slower_than{10000};  // microseconds; -1 disables, 0 logs all
+  std::atomic<int64_t> slowlog_max_len{128};
+  std::atomic<int64_t> latency_monitor_threshold{0};    // milliseconds; 0 = off
+  bool syslog_enabled = false;
+  std::string syslog_ident = "redis";
+  std::string syslog_facility = "local0";
   // --- compact encodings of small collections (Redis 7.0 names and defaults)
   std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};
@@ -80,6 +91,12 @@ struct Config {
   bool cluster_enabled = false;
   std::string cluster_config_file = "nodes.conf";
   int64_t cluster_node_timeout = 15000;
+  int64_t cluster_port = 0;  // the cluster bus; 0 = port + 10000
+  bool cluster_require_full_coverage = true;
+  bool cluster_allow_reads_when_down = false;
+  std::string cluster_announce_ip;
+  int64_t cluster_announce_port = 0;
+  int64_t cluster_announce_bus_port = 0;
 
   std::string config_file;                  // absolute path of the file loaded, "" if none
 

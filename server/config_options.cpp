@@ -22,7 +22,9 @@
 
 #include <fmt/format.h>
 
+#include "server/acl/acl.h"
 #include "server/config.h"
+#include "server/config_rewrite.h"
 #include "server/keyspace_events.h"
 #include "storage/glob.h"
 
@@ -128,7 +130,7 @@ const std::vector<Option>& options() {
        .default_value = "6379", .min = 0, .max = 65535, .help = "TCP port to listen on"},
       {.name = "protected-mode", .group = Group::kNetwork, .kind = Kind::kBool, .field = &Config::protected_mode,
        .default_value = "yes",
-       .help = "Without a password or explicit bind, accept clients from loopback addresses only"},
+       .help = "While the default user has no password, accept clients from loopback addresses only"},
       {.name = "tcp-backlog", .group = Group::kNetwork, .kind = Kind::kInt, .flags = kImmutable,
        .field = &Config::tcp_backlog, .default_value = "511", .min = 0, .max = kIntMax,
        .help = "listen(2) backlog"},
@@ -158,6 +160,9 @@ const std::vector<Option>& options() {
       {.name = "enable-protected-configs", .group = Group::kGeneral, .kind = Kind::kEnum, .flags = kImmutable,
        .default_value = "no", .choices = kProtectedConfigs,
        .help = "Allow CONFIG SET of protected options (dir, dbfilename); 'local' is treated as 'no'"},
+      {.name = "enable-debug-command", .group = Group::kGeneral, .kind = Kind::kEnum, .flags = kImmutable,
+       .default_value = "no", .choices = kProtectedConfigs,
+       .help = "Allow DEBUG (SLEEP, OBJECT, SET-ACTIVE-EXPIRE): yes, local (loopback clients) or no"},
 
       // --- limits
       {.name = "maxclients", .group = Group::kLimits, .kind = Kind::kInt, .field = &Config::maxclients,
@@ -224,6 +229,8 @@ const std::vector<Option>& options() {
       // --- security
       {.name = "requirepass", .group = Group::kSecurity, .kind = Kind::kString, .field = &Config::requirepass,
        .default_value = "", .help = "Password clients must AUTH with (\"\" = none)"},
+      {.name = "aclfile", .group = Group::kSecurity, .kind = Kind::kString, .flags = kImmutable,
+       .default_value = "", .help = "ACL users file for ACL LOAD / ACL SAVE (\"\" = users from `user` lines)"},
 
       // --- cluster
       {.name = "cluster-enabled", .group = Group::kCluster, .kind = Kind::kBool, .flags = kImmutable,
@@ -234,6 +241,23 @@ const std::vector<Option>& options() {
       {.name = "cluster-node-timeout", .group = Group::kCluster, .kind = Kind::kInt,
        .field = &Config::cluster_node_timeout, .default_value = "15000", .min = 0, .max = kLLMax,
        .help = "Milliseconds before an unreachable node is considered failing"},
+      {.name = "cluster-port", .group = Group::kCluster, .kind = Kind::kInt, .flags = kImmutable,
+       .field = &Config::cluster_port, .default_value = "0", .min = 0, .max = 65535,
+       .help = "Cluster bus port (0 = port + 10000)"},
+      {.name = "cluster-require-full-coverage", .group = Group::kCluster, .kind = Kind::kBool,
+       .field = &Config::cluster_require_full_coverage, .default_value = "yes",
+       .help = "Refuse queries while some slot is not served"},
+      {.name = "cluster-allow-reads-when-down", .group = Group::kCluster, .kind = Kind::kBool,
+       .field = &Config::cluster_allow_reads_when_down, .default_value = "no",
+       .help = "Serve reads while the cluster is down"},
+      {.name = "cluster-announce-ip", .group = Group::kCluster, .kind = Kind::kString,
+       .field = &Config::cluster_announce_ip, .default_value = "", .help = "Address announced to other nodes"},
+      {.name = "cluster-announce-port", .group = Group::kCluster, .kind = Kind::kInt,
+       .field = &Config::cluster_announce_port, .default_value = "0", .min = 0, .max = 65535,
+       .help = "Client port announced to other nodes (0 = port)"},
+      {.name = "cluster-announce-bus-port", .group = Group::kCluster, .kind = Kind::kInt,
+       .field = &Config::cluster_announce_bus_port, .default_value = "0", .min = 0, .max = 65535,
+       .help = "Bus port announced to other nodes (0 = cluster-port)"},
 
       // --- accepted for redis.conf compatibility: stored and shown by CONFIG
       // GET, no effect yet. Names, defaults, ranges and mutability as Redis.
@@ -252,10 +276,17 @@ const std::vector<Option>& options() {
        .choice_ids = kOomScoreAdjIds},
       {.name = "oom-score-adj-values", .kind = Kind::kOomScoreAdjValues, .flags = kMultiArg,
        .default_value = "0 200 800"},
-      {.name = "maxmemory-policy", .kind = Kind::kEnum, .default_value = "noeviction", .choices = kMaxmemoryPolicy},
-      {.name = "maxmemory-samples", .kind = Kind::kInt, .default_value = "5", .min = 1, .max = kIntMax},
-      {.name = "lfu-log-factor", .kind = Kind::kInt, .default_value = "10", .min = 0, .max = kIntMax},
-      {.name = "lfu-decay-time", .kind = Kind::kInt, .default_value = "1", .min = 0, .max = kIntMax},
+      // Eviction (read by server/memory_limit.cpp, re-read after CONFIG SET).
+      {.name = "maxmemory-policy", .group = Group::kLimits, .kind = Kind::kEnum, .default_value = "noeviction",
+       .choices = kMaxmemoryPolicy, .help = "What to evict at maxmemory (noeviction: writes get OOM errors)"},
+      {.name = "maxmemory-samples", .group = Group::kLimits, .kind = Kind::kInt, .default_value = "5", .min = 1,
+       .max = kIntMax, .help = "Keys sampled per database per eviction round (LRU/LFU/TTL)"},
+      {.name = "maxmemory-eviction-tenacity", .group = Group::kLimits, .kind = Kind::kInt, .default_value = "10",
+       .min = 0, .max = 100, .help = "Eviction time budget per command (10: 500 us; 100: unlimited)"},
+      {.name = "lfu-log-factor", .group = Group::kLimits, .kind = Kind::kInt, .default_value = "10", .min = 0,
+       .max = kIntMax, .help = "LFU counter growth: higher = more hits per step"},
+      {.name = "lfu-decay-time", .group = Group::kLimits, .kind = Kind::kInt, .default_value = "1", .min = 0,
+       .max = kIntMax, .help = "Minutes per LFU counter decrement (0 = never decays)"},
       {.name = "lazyfree-lazy-eviction", .kind = Kind::kBool, .default_value = "no"},
       {.name = "lazyfree-lazy-expire", .kind = Kind::kBool, .default_value = "no"},
       {.name = "lazyfree-lazy-server-del", .kind = Kind::kBool, .default_value = "no"},
@@ -266,9 +297,21 @@ const std::vector<Option>& options() {
       {.name = "notify-keyspace-events", .group = Group::kGeneral, .kind = Kind::kKeyspaceEvents,
        .field = &Config::notify_keyspace_events, .default_value = "",
        .help = "Keyspace notification classes published through pub/sub (e.g. KEA)"},
-      {.name = "slowlog-log-slower-than", .kind = Kind::kInt, .default_value = "10000", .min = -1, .max = kLLMax},
-      {.name = "slowlog-max-len", .kind = Kind::kInt, .default_value = "128", .min = 0, .max = kLLMax},
-      {.name = "latency-monitor-threshold", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kLLMax},
+      {.name = "slowlog-log-slower-than", .group = Group::kGeneral, .kind = Kind::kInt,
+       .field = &Config::slowlog_log_slower_than, .default_value = "10000", .min = -1, .max = kLLMax,
+       .help = "Log commands slower than this many microseconds in the SLOWLOG (-1 = never, 0 = all)"},
+      {.name = "slowlog-max-len", .group = Group::kGeneral, .kind = Kind::kInt, .field = &Config::slowlog_max_len,
+       .default_value = "128", .min = 0, .max = kLLMax, .help = "Entries kept by the SLOWLOG"},
+      {.name = "latency-monitor-threshold", .group = Group::kGeneral, .kind = Kind::kInt,
+       .field = &Config::latency_monitor_threshold, .default_value = "0", .min = 0, .max = kLLMax,
+       .help = "LATENCY monitor: record events of at least this many milliseconds (0 = off)"},
+      {.name = "syslog-enabled", .group = Group::kGeneral, .kind = Kind::kBool, .flags = kImmutable,
+       .field = &Config::syslog_enabled, .default_value = "no", .help = "Also send log lines to syslog"},
+      {.name = "syslog-ident", .group = Group::kGeneral, .kind = Kind::kString, .flags = kImmutable,
+       .field = &Config::syslog_ident, .default_value = "redis", .help = "syslog identity"},
+      {.name = "syslog-facility", .group = Group::kGeneral, .kind = Kind::kString, .flags = kImmutable,
+       .field = &Config::syslog_facility, .default_value = "local0",
+       .help = "syslog facility: user or local0..local7"},
       {.name = "acllog-max-len", .kind = Kind::kInt, .default_value = "128", .min = 0, .max = kLLMax},
       {.name = "busy-reply-threshold", .alias = "lua-time-limit", .kind = Kind::kInt, .default_value = "5000",
        .min = 0, .max = kLLMax},
@@ -311,6 +354,69 @@ const std::vector<Option>& options() {
        .max = kIntMax},
       {.name = "repl-diskless-load", .kind = Kind::kEnum, .default_value = "disabled", .choices = kReplDisklessLoad},
       {.name = "repl-disable-tcp-nodelay", .kind = Kind::kBool, .default_value = "no"},
+      // More of Redis 7.0's directives (replication, TLS, defragmentation, I/O threads...), accepted and
+      // shown with Redis's defaults so that redis.conf files and CONFIG GET * match; no effect.
+      {.name = "active-defrag-cycle-max", .kind = Kind::kInt, .default_value = "25", .min = 0, .max = kLLMax,},
+      {.name = "active-defrag-cycle-min", .kind = Kind::kInt, .default_value = "1", .min = 0, .max = kLLMax,},
+      {.name = "active-defrag-ignore-bytes", .kind = Kind::kInt, .default_value = "104857600", .min = 0, .max = kLLMax,},
+      {.name = "active-defrag-max-scan-fields", .kind = Kind::kInt, .default_value = "1000", .min = 0, .max = kLLMax,},
+      {.name = "active-defrag-threshold-lower", .kind = Kind::kInt, .default_value = "10", .min = 0, .max = kLLMax,},
+      {.name = "active-defrag-threshold-upper", .kind = Kind::kInt, .default_value = "100", .min = 0, .max = kLLMax,},
+      {.name = "activedefrag", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "aof-disable-auto-gc", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "aof_rewrite_cpulist", .kind = Kind::kString, .flags = kImmutable, .default_value = "",},
+      {.name = "bgsave_cpulist", .kind = Kind::kString, .flags = kImmutable, .default_value = "",},
+      {.name = "bind-source-addr", .kind = Kind::kString, .default_value = "",},
+      {.name = "bio_cpulist", .kind = Kind::kString, .flags = kImmutable, .default_value = "",},
+      {.name = "crash-log-enabled", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "crash-memcheck-enabled", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "enable-module-command", .kind = Kind::kString, .flags = kImmutable, .default_value = "no",},
+      {.name = "ignore-warnings", .kind = Kind::kString, .default_value = "",},
+      {.name = "io-threads", .kind = Kind::kInt, .flags = kImmutable, .default_value = "1", .min = 0, .max = kLLMax,},
+      {.name = "io-threads-do-reads", .kind = Kind::kBool, .flags = kImmutable, .default_value = "no",},
+      {.name = "latency-tracking", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "latency-tracking-info-percentiles", .kind = Kind::kString, .flags = kMultiArg, .default_value = "50 99 99.9",},
+      {.name = "min-replicas-max-lag", .alias = "min-slaves-max-lag", .kind = Kind::kInt, .default_value = "10", .min = 0, .max = kLLMax,},
+      {.name = "min-replicas-to-write", .alias = "min-slaves-to-write", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kLLMax,},
+      {.name = "propagation-error-behavior", .kind = Kind::kString, .default_value = "ignore",},
+      {.name = "repl-backlog-size", .kind = Kind::kInt, .default_value = "1048576", .min = 0, .max = kLLMax,},
+      {.name = "repl-backlog-ttl", .kind = Kind::kInt, .default_value = "3600", .min = 0, .max = kLLMax,},
+      {.name = "repl-ping-replica-period", .alias = "repl-ping-slave-period", .kind = Kind::kInt, .default_value = "10", .min = 0, .max = kLLMax,},
+      {.name = "repl-timeout", .kind = Kind::kInt, .default_value = "60", .min = 0, .max = kLLMax,},
+      {.name = "replica-announce-ip", .alias = "slave-announce-ip", .kind = Kind::kString, .default_value = "",},
+      {.name = "replica-announce-port", .alias = "slave-announce-port", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kLLMax,},
+      {.name = "replica-announced", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "replica-ignore-disk-write-errors", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "replica-ignore-maxmemory", .alias = "slave-ignore-maxmemory", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "sanitize-dump-payload", .kind = Kind::kString, .default_value = "no",},
+      {.name = "server_cpulist", .kind = Kind::kString, .flags = kImmutable, .default_value = "",},
+      {.name = "shutdown-on-sigint", .kind = Kind::kString, .default_value = "default",},
+      {.name = "shutdown-on-sigterm", .kind = Kind::kString, .default_value = "default",},
+      {.name = "shutdown-timeout", .kind = Kind::kInt, .default_value = "10", .min = 0, .max = kLLMax,},
+      {.name = "socket-mark-id", .kind = Kind::kInt, .flags = kImmutable, .default_value = "0", .min = 0, .max = kLLMax,},
+      {.name = "tls-auth-clients", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "tls-ca-cert-dir", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-ca-cert-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-cert-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-ciphers", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-ciphersuites", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-client-cert-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-client-key-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-client-key-file-pass", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-cluster", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "tls-dh-params-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-key-file", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-key-file-pass", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-port", .kind = Kind::kInt, .default_value = "0", .min = 0, .max = kLLMax,},
+      {.name = "tls-prefer-server-ciphers", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "tls-protocols", .kind = Kind::kString, .default_value = "",},
+      {.name = "tls-replication", .kind = Kind::kBool, .default_value = "no",},
+      {.name = "tls-session-cache-size", .kind = Kind::kInt, .default_value = "20480", .min = 0, .max = kLLMax,},
+      {.name = "tls-session-cache-timeout", .kind = Kind::kInt, .default_value = "300", .min = 0, .max = kLLMax,},
+      {.name = "tls-session-caching", .kind = Kind::kBool, .default_value = "yes",},
+      {.name = "tracking-table-max-keys", .kind = Kind::kInt, .default_value = "1000000", .min = 0, .max = kLLMax,},
+      {.name = "unixsocket", .kind = Kind::kString, .flags = kImmutable, .default_value = "",},
+      {.name = "unixsocketperm", .kind = Kind::kString, .flags = kImmutable, .default_value = "0",},
   };
   return table;
 }
@@ -806,9 +912,14 @@ Value read_value(const Option& o, const Config& c) {
 void apply_pubsub_output_limits(Config& c, const std::string& text) {
   auto t = split_spaces(text);
   for (size_t i = 0; i + 3 < t.size(); i += 4) {
-    if (!iequals(t[i], "pubsub")) continue;
     auto hard = parse_ll(t[i + 1]), soft = parse_ll(t[i + 2]), seconds = parse_ll(t[i + 3]);
     if (!hard || !soft || !seconds) return;
+    if (iequals(t[i], "normal")) {  // the normal class (server/stats.cpp enforces it)
+      c.normal_obuf_hard.store(*hard, std::memory_order_relaxed);
+      c.normal_obuf_soft.store(*soft, std::memory_order_relaxed);
+      c.normal_obuf_soft_seconds.store(*seconds, std::memory_order_relaxed);
+    }
+    if (!iequals(t[i], "pubsub")) continue;
     c.pubsub_obuf_hard.store(*hard, std::memory_order_relaxed);
     c.pubsub_obuf_soft.store(*soft, std::memory_order_relaxed);
     c.pubsub_obuf_soft_seconds.store(*seconds, std::memory_order_relaxed);
@@ -1019,6 +1130,8 @@ void reset_to_defaults(Config& config) {
 // arguments; argv[0] is the name. Returns the message Redis prints below the
 // offending line.
 std::optional<std::string> apply_directive(Config& config, bool& save_seen, const std::vector<std::string>& argv) {
+  if (auto acl_result = acl::config_directive(argv))  // user, rename-command (server/acl/acl.h)
+    return acl_result->empty() ? std::nullopt : std::optional<std::string>(*acl_result);
   const Option* o = argv.empty() ? nullptr : find_option(argv[0]);
   if (!o) return "Bad directive or wrong number of arguments";
   std::string text;
@@ -1066,4 +1179,28 @@ std::string options_help() {
 }
 
 }  // namespace detail
+}  // namespace distcache::server
+
+// ---------------------------------------------------------------------------
+// CONFIG REWRITE's view of the table (server/config_rewrite.h).
+
+namespace distcache::server {
+
+std::vector<RewriteOption> rewrite_options(const Config& config) {
+  std::vector<RewriteOption> out;
+  std::lock_guard lock(config.string_mutex);
+  const auto& defaults = default_values();
+  for (const Option& o : options()) {
+    RewriteOption r;
+    r.name = o.name;
+    r.alias = o.alias ? o.alias : "";
+    r.value = render(o, read_value(o, config));
+    r.default_value = render(o, defaults[index_of(o)]);
+    r.multi_arg = (o.flags & kMultiArg) != 0;
+    r.quoted = o.kind == Kind::kString || o.kind == Kind::kDir || o.kind == Kind::kKeyspaceEvents;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace distcache::server

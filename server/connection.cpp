@@ -1,5 +1,7 @@
 #include "server/connection.h"
 
+#include "server/acl/acl.h"
+
 #include <array>
 #include <boost/asio.hpp>
 
@@ -10,6 +12,8 @@
 #include "server/dispatcher.h"
 #include "server/log.h"
 #include "server/multi_exec.h"
+#include "server/ops.h"
+#include "server/stats.h"
 #include "server/pubsub.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
@@ -45,12 +49,13 @@ Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
   session_.last_interaction_ms = session_.created_ms;
   boost::system::error_code ec;
   socket_->socket.set_option(tcp::no_delay(true), ec);
+  ops::apply_tcp_keepalive(socket_->socket.native_handle(), server_.config().tcp_keepalive.load());  // tcp-keepalive
   auto remote = socket_->socket.remote_endpoint(ec);
   if (!ec) session_.peer = endpoint_text(remote);
   auto local = socket_->socket.local_endpoint(ec);
   if (!ec) session_.local = endpoint_text(local);
   session_.fd = socket_->socket.native_handle();
-  session_.authenticated = server_.config().get_string(server_.config().requirepass).empty();
+  session_.authenticated = acl::default_user_nopass();  // default user on and nopass (server/acl/acl.h)
 }
 
 Connection::~Connection() {
@@ -127,6 +132,7 @@ void Connection::on_read(size_t bytes) {
   size_t used = process(socket_->read_buffer, bytes);
   if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
   flush();
+  if (ops::enforce_output_limits(*this)) return;  // client-output-buffer-limit normal
   read_more();
 }
 
@@ -151,9 +157,12 @@ void Connection::prefetch_keys(const char* data, size_t len) {
 }
 
 size_t Connection::process(const char* data, size_t len) {
+  stats::BatchClock batch_clock;  // one clock read per command for commandstats (server/stats.h)
   prefetch_keys(data, len);
   size_t pos = 0;
   while (!suspended_ && !closed_ && !session_.close_after_reply) {
+    if (command_bytes_ == 0 && pos < len && ops::pause_hold(*this, std::string_view(data + pos, len - pos))) break;  // CLIENT PAUSE
+    parser_.limits().unauthenticated = !session_.authenticated;  // Redis's small limits before AUTH
     size_t consumed = 0;
     auto status = parser_.parse(std::string_view(data + pos, len - pos), consumed, args_);
     pos += consumed;
@@ -173,7 +182,7 @@ size_t Connection::process(const char* data, size_t len) {
     }
     command_bytes_ = 0;
     if (args_.empty()) continue;  // empty inline line or *0
-    dispatch_command(*this, args_);
+    ops::dispatch(*this, args_);  // dispatch_command with CLIENT REPLY and rejected-call accounting (server/ops.h)
     if (pos == len) break;
   }
   return pos;
@@ -187,6 +196,7 @@ void Connection::fail_protocol(const std::string& message) {
 
 std::function<void()> Connection::suspend() {
   suspended_ = true;
+  ++suspend_count_;
   return [self = shared_from_this()] { self->resume(); };
 }
 
@@ -255,20 +265,35 @@ void Connection::on_written() {
 }
 
 std::string Connection::client_info(int64_t now_ms) const {
+  // Redis 7.0's CLIENT LIST line (plus 7.2's lib-name / lib-ver).
   auto age = (now_ms - session_.created_ms) / 1000;
   auto idle = (now_ms - session_.last_interaction_ms) / 1000;
   std::string flags;
+  if (session_.monitor) flags += 'O';
   if (session_.subscribed()) flags += 'P';
+  if (session_.multi) flags += 'x';
   if (blocked_client_) flags += 'b';
+  if (session_.close_after_reply) flags += 'c';
+  if (session_.no_evict) flags += 'e';
+  if (session_.no_touch) flags += 'T';
   if (flags.empty()) flags = "N";
+  const size_t qbuf = pending_input_.size();
+  const size_t argv_mem = args_.size() * sizeof(std::string_view) + command_bytes_;
+  size_t multi_mem = 0;
+  if (session_.multi)
+    for (const auto& q : session_.multi->queued) multi_mem += sizeof(q) + q.args.size() * 16;
+  const size_t omem = out_.capacity() + writing_.capacity() + held_pushes_.capacity();
+  const size_t tot = sizeof(*this) + pending_input_.capacity() + Socket::kReadChunk + omem + argv_mem + multi_mem;
   return fmt::format(
-      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 "
-      "qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem=0 events=r "
-      "cmd={} user={} redir=-1 resp={}",
+      "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} "
+      "qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} "
+      "cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
       session_.id, session_.peer, session_.local, session_.fd, session_.name, age, idle, flags, session_.db,
       session_.subscribed_channels, session_.subscribed_patterns, session_.subscribed_shard_channels,
-      pending_input_.size(), Socket::kReadChunk, out_.size(), session_.last_command, session_.user,
-      session_.resp);
+      session_.multi ? static_cast<int64_t>(session_.multi->queued.size()) : -1, qbuf,
+      pending_input_.capacity() - qbuf, argv_mem, multi_mem, Socket::kReadChunk, Socket::kReadChunk,
+      out_.size(), writing_.empty() ? 0 : 1, omem, tot, write_in_progress_ || !out_.empty() ? "rw" : "r",
+      session_.last_command, session_.user, session_.resp, session_.lib_name, session_.lib_version);
 }
 
 }  // namespace distcache::server

@@ -41,6 +41,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Stops command processing until the returned function runs (on this thread).
   std::function<void()> suspend();
+  uint64_t suspend_count() const { return suspend_count_; }  // tells whether a call suspended
   // A reply buffer for work executed on another thread while suspended.
   std::string& remote_reply() { return remote_reply_; }
 
@@ -89,6 +90,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string held_pushes_;   // pub/sub messages waiting for a suspended command
   size_t command_bytes_ = 0;  // bytes of the command being parsed (query buffer limit)
   bool suspended_ = false;
+  uint64_t suspend_count_ = 0;
   bool reading_ = false;
   bool write_in_progress_ = false;
   bool closed_ = false;

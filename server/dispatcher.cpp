@@ -6,15 +6,21 @@
 #include <cstring>
 #include <map>
 
+#include "server/acl/acl.h"
 #include "server/aof.h"
 #include "server/blocking.h"
+#include "server/cluster/cluster_state.h"
+#include "server/cluster/redirect.h"
 #include "server/cluster/slot.h"
 #include "server/disk_errors.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/connection.h"
 #include "server/connection_context.h"
+#include "server/memory_limit.h"
 #include "server/multi_exec.h"
+#include "server/ops.h"
+#include "server/stats.h"
 #include "server/pubsub.h"
 #include "server/routing.h"
 #include "server/script_runner.h"
@@ -289,8 +295,10 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
       protocol::ReplyBuilder reply(&out, c->session().resp);
       prepare_keys_for_write(owner, spec, args, db, names);
       ChangedKeys* changed = changed_keys_buffer(owner);
+      stats::set_current_client(&c->session());  // SLOWLOG names the client (it is suspended meanwhile)
       auto outcome =
           run_keyed(spec, args, reply, owner.keyspace(), db, now_ms, owner.server().config(), true, changed);
+      stats::set_current_client(nullptr);
       if (outcome.rerun_globally) {
         home.post([c, &spec, &args, now_ms, resume = std::move(resume)] {
           resume();
@@ -374,6 +382,7 @@ void wake_blocked(ShardThread& shard, const CommandSpec& spec, const protocol::A
 void prepare_keys_for_write(ShardThread& shard, const CommandSpec& spec, const protocol::ArgList& args, int db,
                             const std::vector<std::string_view>& names) {
   if (spec.flags & kCmdWrite) ThreadCounters::add(shard.counters().dirty);
+  if (spec.flags & kCmdWrite) evict_before_write(shard);  // maxmemory (memory_limit.h)
   ShardSnapshot* snapshot = shard.snapshot();
   if (snapshot == nullptr) return;
   // Reads count too: a read may reclaim an expired key the snapshot still needs.
@@ -490,7 +499,9 @@ KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, p
   ctx.may_block = may_block;
   ctx.changed_keys = changed;
   AofCommand aof(spec, args, keyspace, db, reply);
+  stats::CallTimer timer(spec, args, reply.buffer());  // commandstats, slowlog, latency (server/stats.h)
   spec.keyed(ctx);
+  timer.finish(config);
   aof.done(ctx);
   KeyedOutcome outcome;
   outcome.rerun_globally = ctx.rerun_globally;
@@ -515,7 +526,7 @@ void retry_multi_shard_blocked(const std::shared_ptr<BlockedClient>& client) {
 void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   protocol::ReplyBuilder& reply = conn.reply();
   ClientSession& session = conn.session();
-  const CommandSpec* spec = CommandTable::instance().find(args[0]);
+  const CommandSpec* spec = acl::lookup_command(args[0]);  // CommandTable::find, with rename-command
   if (!spec) {
     flag_multi_error(session);
     reply_unknown_command(reply, args);
@@ -548,11 +559,18 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
     reply_wrong_arity(reply, *spec);
     return;
   }
-  if (!session.authenticated && !(spec->flags & kCmdNoAuth)) {
+  if (!session.authenticated && !(spec->flags & kCmdNoAuth) && !acl::default_user_nopass()) {
     flag_multi_error(session);
     reply.error("NOAUTH Authentication required.");
     return;
   }
+  if (!acl::permit(conn, session, *spec, args)) {  // NOPERM + ACL LOG (server/acl/acl.h)
+    flag_multi_error(session);
+    return;
+  }
+  // Cluster mode: MOVED/ASK/CROSSSLOT/CLUSTERDOWN (server/cluster/redirect.h).
+  if (cluster::state() && !cluster::route_command(conn, *spec, args)) return;
+  if (memory_limit_refuses(conn, *spec, args)) return;  // OOM under maxmemory (memory_limit.h)
   if (disk_errors_seen() && refuse_write_for_disk_error(conn, *spec)) return;
   // A script running longer than busy-reply-threshold: other clients get BUSY
   // (those on the script's own thread wait for it; see script_runner.h).
@@ -564,6 +582,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   }
   if (!pubsub_command_allowed(session, *spec, reply)) return;
   if (session.multi && queue_in_multi(conn, *spec, args)) return;
+  ops::feed_monitors(conn, *spec, args);
 
   Server& server = conn.thread().server();
   session.last_command = spec->name;
@@ -584,7 +603,9 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
         });
       };
     }
+    stats::CallTimer timer(*spec, args, reply.buffer());
     spec->connection(ctx);
+    timer.finish(server.config());
     return;
   }
 

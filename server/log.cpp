@@ -5,11 +5,13 @@
 
 #include <fcntl.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <strings.h>
 #include <ctime>
 #include <mutex>
 
@@ -23,6 +25,7 @@ const pid_t main_pid = ::getpid();
 std::atomic<int> current_level{static_cast<int>(LogLevel::kNotice)};
 std::mutex write_mutex;  // guards log_fd and serialises writes
 int log_fd = STDOUT_FILENO;
+std::atomic<bool> syslog_on{false};
 
 constexpr char kMarks[] = {'.', '-', '*', '#'};
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -94,6 +97,28 @@ void log_write(LogLevel level, std::string_view message) {
   std::string line = format_line(level, message);
   std::lock_guard lock(write_mutex);
   write_all(log_fd, line.data(), line.size());
+  if (syslog_on.load(std::memory_order_relaxed)) {
+    static constexpr int kPriorities[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING};
+    int index = static_cast<int>(level);
+    ::syslog(kPriorities[index >= 0 && index < 4 ? index : 3], "%.*s", static_cast<int>(message.size()),
+             message.data());
+  }
+}
+
+bool log_enable_syslog(const std::string& ident, const std::string& facility) {
+  static constexpr std::pair<const char*, int> kFacilities[] = {
+      {"user", LOG_USER},     {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+      {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+      {"local7", LOG_LOCAL7}};
+  int fac = -1;
+  for (auto [name, value] : kFacilities)
+    if (strcasecmp(name, facility.c_str()) == 0) fac = value;
+  if (fac < 0) return false;
+  static std::string kept_ident;  // openlog keeps the pointer
+  kept_ident = ident;
+  ::openlog(kept_ident.c_str(), LOG_PID | LOG_NDELAY | LOG_NOWAIT, fac);
+  syslog_on.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 }  // namespace distcache::server

@@ -14,6 +14,8 @@ void log_init(const std::string& logfile, LogLevel level);
 void log_set_level(LogLevel level);
 bool log_enabled(LogLevel level);
 void log_write(LogLevel level, std::string_view message);
+// syslog-enabled: also send every line to syslog(3). False for an unknown facility.
+bool log_enable_syslog(const std::string& ident, const std::string& facility);
 
 template <typename... Args>
 void log(LogLevel level, fmt::format_string<Args...> f, Args&&... args) {

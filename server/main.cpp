@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
     }
   }
   log_init(config.logfile, static_cast<LogLevel>(config.loglevel.load()));
+  if (config.syslog_enabled && !log_enable_syslog(config.syslog_ident, config.syslog_facility)) {
+    std::cerr << "Invalid log facility. Must be one of USER or between LOCAL0-LOCAL7" << std::endl;
+    return 1;
+  }
   if (!config.pidfile.empty() && !write_pidfile(config.pidfile))
     log(LogLevel::kWarning, "Failed to write PID file: {}", config.pidfile);
 

@@ -10,9 +10,13 @@
 #include <mutex>
 #include <condition_variable>
 
+#include "server/acl/acl.h"
 #include "server/aof.h"
+#include "server/cluster/cluster_bus.h"
 #include "server/connection.h"
 #include "server/log.h"
+#include "server/memory_limit.h"
+#include "server/ops.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
 
@@ -106,6 +110,12 @@ class Listener {
       socket.write_some(asio::buffer(kMessage.data(), kMessage.size()), ec);
       return;
     }
+    boost::system::error_code peer_ec;  // protected mode: only loopback clients without a password
+    auto peer = socket.remote_endpoint(peer_ec);
+    if (!peer_ec && acl::protected_mode_refuses(server_.config(), peer.address().to_string())) {
+      socket.write_some(asio::buffer(acl::kProtectedModeDenied.data(), acl::kProtectedModeDenied.size()), peer_ec);
+      return;
+    }
     auto holder = std::make_shared<tcp::socket>(std::move(socket));
     target.post([&target, holder] {
       auto conn = make_connection(target, std::move(*holder));
@@ -153,7 +163,11 @@ Server::Server(Config& config) : config_(config) {
     shards_.push_back(std::make_unique<ShardThread>(*this, i, static_cast<size_t>(config.databases)));
   run_id_ = random_hex(40);
   aof_ = std::make_unique<Aof>(*this);
-  config_.on_set = [this](std::string_view name) { aof_->on_config_set(name); };
+  config_.on_set = [this](std::string_view name) {
+    aof_->on_config_set(name);
+    memory_limit_config_changed(name);  // maxmemory-* / lfu-* (memory_limit.h)
+    acl::config_changed(config_, name);  // requirepass -> default user (server/acl/acl.h)
+  };
 }
 
 Server::~Server() { config_.on_set = nullptr; }
@@ -162,6 +176,10 @@ int Server::run() {
   start_time_ms_ = unix_time_ms();
   persistence_.lastsave_s.store(start_time_ms_ / 1000);
   raise_open_files_limit(config_.maxclients.load());
+  if (auto acl_error = acl::init_from_config(config_)) {  // users, aclfile, requirepass (server/acl/acl.h)
+    log(LogLevel::kWarning, "{}", *acl_error);
+    return 1;
+  }
   listener_ = std::make_unique<Listener>(*this, shards_[0]->io());
   std::string error = listener_->bind(config_.bind, config_.port, config_.tcp_backlog);
   if (!error.empty()) {
@@ -184,11 +202,17 @@ int Server::run() {
   ::signal(SIGPIPE, SIG_IGN);
 
   if (!load_dataset()) return 1;
+  if (config_.cluster_enabled && !cluster::start(*this, &error)) {  // server/cluster/cluster_bus.h
+    log(LogLevel::kWarning, "{}", error);
+    return 1;
+  }
   listener_->start();
   log(LogLevel::kNotice, "Ready to accept connections tcp (port {}, {} threads)", bound_port_, shards_.size());
+  ops::notify_supervisor_ready(config_);  // supervised systemd (server/ops.h)
   for (auto& s : shards_) s->start();
   aof_->start();
   for (auto& s : shards_) s->join();
+  cluster::stop();
   if (shutdown_watchdog_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(shutdown_mutex_);

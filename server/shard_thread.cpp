@@ -6,9 +6,11 @@
 #include <boost/asio.hpp>
 
 #include "server/aof.h"
+#include "server/commands/ops_commands.h"
 #include "server/tracking.h"
 #include "server/connection.h"
 #include "server/log.h"
+#include "server/memory_limit.h"
 #include "server/snapshot.h"
 #include "server/server.h"
 
@@ -159,6 +161,7 @@ void ShardThread::schedule_cron() {
 
 void ShardThread::cron() {
   close_idle_clients();
+  memory_limit_cron(*this, unix_time_ms());  // LRU clock, unfinished eviction (memory_limit.h)
   // Active expiry, as Redis's "slow cycle": sample volatile keys in each
   // database and repeat while many samples were expired, within a time budget
   // of about a quarter of the cron period. Skipped while a transaction holds
@@ -166,7 +169,7 @@ void ShardThread::cron() {
   if (index_ == 0) check_save_points();
   // Nor while a snapshot walks this shard: a key it still has to write must
   // not vanish without being written (commands write such keys first).
-  if (!locks_.empty() || snapshot_) return;
+  if (!locks_.empty() || snapshot_ || !active_expire_enabled()) return;  // DEBUG SET-ACTIVE-EXPIRE 0
   constexpr size_t kSamplesPerLoop = 20;
   int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
   const int64_t budget_us = 250000 / hz;

@@ -60,6 +60,7 @@ Value* Db::find(std::string_view key, int64_t now_ms) {
     ++expired_keys_;
     return nullptr;
   }
+  if (!access::t_no_touch) n->value.touch();
   return &n->value;
 }
 
@@ -86,10 +87,12 @@ Value& Db::find_or_create(std::string_view key, int64_t now_ms, bool& created) {
   }
   if (n != nullptr) {
     created = false;
+    if (!access::t_no_touch) n->value.touch();
     return n->value;
   }
   created = true;
   Value& v = t.insert(key, h, Value())->value;
+  v.init_access();
   report(*this, key, KeyEvent::kAdded);
   return v;
 }
@@ -101,10 +104,16 @@ Value& Db::set(std::string_view key, Value&& v, bool keep_ttl) {
   KeyTable::Node* n = t.find(key, h);
   if (n == nullptr) {
     Value& inserted = t.insert(key, h, std::move(v))->value;
+    inserted.init_access();
     report(*this, key, KeyEvent::kAdded);
     return inserted;
   }
+  // An overwrite keeps the key's LFU history (as Redis) and counts as an access.
+  const uint16_t lfu_time = n->value.lfu_time();
+  const uint8_t lfu_counter = n->value.lfu_counter();
   n->value = std::move(v);
+  n->value.set_lfu(lfu_time, lfu_counter);
+  n->value.set_lru(access::lru_clock());
   if (!keep_ttl && n->has_expire()) t.clear_expire(n, h);
   return n->value;
 }
@@ -237,6 +246,43 @@ Db::ExpireStats Db::active_expire(int64_t now_ms, size_t max_checks) {
     t.maintain();
   }
   return st;
+}
+
+void Db::sample(bool volatile_only, size_t count, uint64_t start, const SampleVisitor& visit) {
+  DC_TABLE_OR();
+  if (count == 0 || (volatile_only ? t.expires_size() : t.size()) == 0) return;
+  // Like Redis's dictGetSomeKeys: consecutive buckets from a random place,
+  // with a bound on the (possibly empty) buckets visited.
+  // The bound grows with the table's sparsity (buckets per key), so that a
+  // table shrinking lazily after many deletions still yields samples.
+  const size_t keys = volatile_only ? t.expires_size() : t.size();
+  const size_t buckets = volatile_only ? t.expire_buckets() : t.main_buckets();
+  size_t seen = 0;
+  size_t budget = count * 10 * std::max<size_t>(1, buckets / keys);
+  uint64_t cursor = start;
+  do {
+    if (volatile_only) {
+      cursor = t.scan_expires(cursor, [&](KeyTable::Node* n, int64_t when_ms) {
+        if (seen++ < count) visit(n->key.view(), n->value, when_ms);
+      });
+    } else {
+      cursor = t.scan(cursor, [&](KeyTable::Node* n) {
+        if (seen++ >= count) return;
+        const int64_t when = n->has_expire() ? t.expire_of(n, KeyTable::hash(n->key.view())) : kNoExpiry;
+        visit(n->key.view(), n->value, when);
+      });
+    }
+  } while (seen < count && --budget > 0);
+}
+
+bool Db::sample_random(bool volatile_only, const SampleVisitor& visit) {
+  DC_TABLE_OR(false);
+  int64_t when = kNoExpiry;
+  KeyTable::Node* n = volatile_only ? t.random_expire_node(when) : t.random_node();
+  if (n == nullptr) return false;
+  if (!volatile_only && n->has_expire()) when = t.expire_of(n, KeyTable::hash(n->key.view()));
+  visit(n->key.view(), n->value, when);
+  return true;
 }
 
 void Db::rehash_step() {

@@ -107,6 +107,17 @@ class Db {
   // done. Returns the next cursor; 0 when every pending key was visited.
   uint64_t snapshot_walk(uint64_t cursor, size_t buckets, const SnapshotVisitor& visit);
 
+  // Eviction sampling (storage/eviction.h): visits about `count` keys of
+  // consecutive buckets starting at a random place derived from `start`,
+  // all keys or only those with a TTL. Expired keys are visited too. Must
+  // not modify the Db inside; never touches access metadata.
+  using SampleVisitor = std::function<void(std::string_view key, const Value& v, int64_t expire_ms)>;
+  void sample(bool volatile_only, size_t count, uint64_t start, const SampleVisitor& visit);
+  // One uniformly random key (with a TTL if volatile_only); false if none.
+  // (Random eviction: sampling from scan positions would favour keys that
+  // follow empty buckets and cluster the survivors.)
+  bool sample_random(bool volatile_only, const SampleVisitor& visit);
+
   // Moves one step of any incremental rehash forward (called from idle time).
   void rehash_step();
 

@@ -8,6 +8,8 @@
 #include <new>
 #include <random>
 
+#include "storage/mapped_bytes.h"
+
 namespace distcache::storage {
 
 // ---------------------------------------------------------------- hashing
@@ -51,6 +53,7 @@ void** alloc_bucket_array(size_t n) {
     void* p = ::mmap(nullptr, round_up(bytes, 4096), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+    g_mapped_bytes.fetch_add(static_cast<int64_t>(round_up(bytes, 4096)), std::memory_order_relaxed);
     return static_cast<void**>(p);
   }
   void* p = std::calloc(n, sizeof(void*));
@@ -63,6 +66,7 @@ void free_bucket_array(void** p, size_t n) {
   const size_t bytes = n * sizeof(void*);
   if (bytes >= kMmapBytes) {
     ::munmap(p, round_up(bytes, 4096));
+    g_mapped_bytes.fetch_sub(static_cast<int64_t>(round_up(bytes, 4096)), std::memory_order_relaxed);
   } else {
     std::free(p);
   }
@@ -171,6 +175,14 @@ bool KeyTable::clear_expire(Node* n, uint64_t h) {
 KeyNode* KeyTable::random_node() {
   main_.step();
   return main_.random(rng_);
+}
+
+KeyNode* KeyTable::random_expire_node(int64_t& when_ms) {
+  expires_.step();
+  ExpireEntry* e = expires_.random(rng_);
+  if (e == nullptr) return nullptr;
+  when_ms = e->when_ms;
+  return e->node;
 }
 
 bool KeyTable::rehash_step(size_t buckets) {

@@ -107,6 +107,8 @@ class KeyTable {
   void maintain();
 
   Node* random_node();
+  // A uniformly random key with a TTL (nullptr if none), and its expiry.
+  Node* random_expire_node(int64_t& when_ms);
 
   template <class F>
   void for_each(F&& fn) const {

@@ -6,7 +6,7 @@
 
 namespace distcache::storage {
 
-static_assert(sizeof(Value) == 32, "Value: 2 tag bytes + padding (room for LRU/LFU) + CompactString");
+static_assert(sizeof(Value) == 32, "Value: 2 tag bytes + 6 bytes of LRU/LFU metadata + CompactString");
 
 std::string_view type_name(ValueType t) {
   switch (t) {
@@ -65,7 +65,8 @@ void Value::destroy() noexcept {
 
 Value::~Value() { destroy(); }
 
-Value::Value(Value&& other) noexcept : type_(other.type_), raw_(other.raw_) {
+Value::Value(Value&& other) noexcept
+    : type_(other.type_), raw_(other.raw_), lfu_time_(other.lfu_time_), access_(other.access_) {
   if (is_string()) {
     new (&str_) CompactString(std::move(other.str_));
   } else {

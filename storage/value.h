@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/access_meta.h"
 #include "storage/collection.h"
 #include "storage/compact_string.h"
 
@@ -68,12 +69,38 @@ class Value {
   // Approximate heap bytes held by the payload (for MEMORY USAGE / INFO).
   size_t heap_bytes() const;
 
+  // --- access metadata for eviction (storage/access_meta.h); moves with the value.
+  uint32_t lru() const { return access_ & access::kLruClockMax; }
+  uint8_t lfu_counter() const { return static_cast<uint8_t>(access_ >> 24); }
+  uint16_t lfu_time() const { return lfu_time_; }
+  void set_lru(uint32_t lru) { access_ = (access_ & ~access::kLruClockMax) | (lru & access::kLruClockMax); }
+  void set_lfu(uint16_t minutes, uint8_t counter) {
+    lfu_time_ = minutes;
+    access_ = (access_ & access::kLruClockMax) | (uint32_t{counter} << 24);
+  }
+  // A new key: accessed now, LFU counter at its initial value.
+  void init_access() {
+    lfu_time_ = access::lfu_minutes();
+    access_ = access::lru_clock() | (uint32_t{access::kLfuInitVal} << 24);
+  }
+  // An access (lookup): the active policy's metadata (LRU or LFU) moves.
+  void touch() {
+    if (access::lfu_mode()) {
+      set_lfu(access::lfu_minutes(), access::lfu_log_incr(access::lfu_decayed(lfu_time_, lfu_counter())));
+    } else {
+      const uint32_t now = access::lru_clock();
+      if (lru() != now) set_lru(now);
+    }
+  }
+
  private:
   void destroy() noexcept;
 
   ValueType type_ = ValueType::kString;
   bool raw_ = false;
-  // Bytes 2..7 are padding: room for a future LRU/LFU clock.
+  // Bytes 2..7: access metadata (see access_meta.h); sizeof(Value) stays 32.
+  uint16_t lfu_time_ = 0;
+  uint32_t access_ = 0;  // bits 0..23 LRU clock, 24..31 LFU counter
   union {
     CompactString str_;  // type_ == kString
     Collection* obj_;    // any other type; owned

@@ -160,7 +160,7 @@ void command_docs(ConnectionContext& ctx) {
   }
 }
 
-void command_getkeys(ConnectionContext& ctx) {
+void getkeys(ConnectionContext& ctx, bool with_flags) {
   const CommandSpec* spec = CommandTable::instance().find(ctx.args[2]);
   protocol::ArgList sub;
   for (size_t i = 2; i < ctx.args.size(); ++i) sub.add(ctx.args[i]);
@@ -184,8 +184,23 @@ void command_getkeys(ConnectionContext& ctx) {
     return;
   }
   ctx.reply.array(keys.size());
-  for (int i : keys) ctx.reply.bulk(sub[i]);
+  const bool write = spec->flags & kCmdWrite;
+  for (int i : keys) {
+    if (!with_flags) {
+      ctx.reply.bulk(sub[i]);
+      continue;
+    }
+    // The same flags as the command's key specs (write_key_specs).
+    ctx.reply.array(2);
+    ctx.reply.bulk(sub[i]);
+    ctx.reply.set(2);
+    ctx.reply.simple(write ? "RW" : "RO");
+    ctx.reply.simple(write ? "update" : "access");  // lower case here, as Redis prints them
+  }
 }
+
+void command_getkeys(ConnectionContext& ctx) { getkeys(ctx, false); }
+void command_getkeysandflags(ConnectionContext& ctx) { getkeys(ctx, true); }
 
 void command_list(ConnectionContext& ctx) {
   // COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]
@@ -236,6 +251,8 @@ void command_help(ConnectionContext& ctx) {
       "    Return documentation details about multiple commands.",
       "GETKEYS <full-command>",
       "    Return the keys from a full command.",
+      "GETKEYSANDFLAGS <full-command>",
+      "    Return the keys and the access flags from a full command.",
       "HELP",
       "    Print this help.",
   };
@@ -255,9 +272,13 @@ const CommandSpec kCommandSubcommands[] = {
     {.name = "command|docs", .arity = -2, .flags = kIntroFlags, .acl = kIntroAcl, .connection = command_docs,
      .group = "server", .summary = "Returns documentation about commands.", .since = "7.0.0",
      .complexity = "O(N) where N is the number of commands to look up"},
-    {.name = "command|getkeys", .arity = -3, .flags = kIntroFlags, .acl = kIntroAcl,
+    {.name = "command|getkeys", .arity = -4, .flags = kIntroFlags, .acl = kIntroAcl,
      .connection = command_getkeys, .group = "server", .summary = "Extracts the key names of a full command.",
      .since = "2.8.13", .complexity = "O(N) where N is the number of arguments to the command"},
+    {.name = "command|getkeysandflags", .arity = -4, .flags = kIntroFlags, .acl = kIntroAcl,
+     .connection = command_getkeysandflags, .group = "server",
+     .summary = "Extracts the key names and access flags for an arbitrary command.", .since = "7.0.0",
+     .complexity = "O(N) where N is the number of arguments to the command"},
     {.name = "command|list", .arity = -2, .flags = kIntroFlags, .acl = kIntroAcl, .connection = command_list,
      .group = "server", .summary = "Lists command names, optionally filtered.", .since = "7.0.0",
      .complexity = "O(N) where N is the total number of Redis commands"},

@@ -3,9 +3,11 @@
 
 #include <memory>
 
+#include "server/acl/acl.h"
 #include "server/blocking.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
+#include "server/commands/ops_commands.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/connection_context.h"
@@ -44,6 +46,10 @@ void select(ConnectionContext& ctx) {
     ctx.reply.error(errors::kNotInteger);
     return;
   }
+  if (ctx.server.config().cluster_enabled && index != 0) {
+    ctx.reply.error("ERR SELECT is not allowed in cluster mode");
+    return;
+  }
   if (index < 0 || index >= ctx.server.config().databases) {
     ctx.reply.error("ERR DB index is out of range");
     return;
@@ -52,15 +58,18 @@ void select(ConnectionContext& ctx) {
   ctx.reply.ok();
 }
 
-std::string required_password(ConnectionContext& ctx) {
-  const Config& config = ctx.server.config();
-  return config.get_string(config.requirepass);  // CONFIG SET may change it concurrently
-}
+// Passwords are the ACL users' (server/acl/acl.h; requirepass is the default
+// user's). "" when the default user needs none, as an empty requirepass meant.
+std::string required_password(ConnectionContext&) { return acl::default_user_nopass() ? "" : "*"; }
 
 bool check_password(ConnectionContext& ctx, std::string_view user, std::string_view password) {
-  const std::string required = required_password(ctx);
-  if (required.empty()) return false;  // no password configured: AUTH is an error
-  return user == "default" && password == required;
+  if (acl::check_password(user, password)) {
+    ctx.session.acl_generation = 0;  // the next command fetches the new user's permissions
+    return true;
+  }
+  acl::log_denied(acl::Denied::kAuth, ctx.session.multi ? "multi" : "toplevel", ctx.args[0], user,
+                  ctx.connection().client_info(ctx.now_ms));
+  return false;
 }
 
 void auth(ConnectionContext& ctx) {
@@ -134,8 +143,8 @@ void hello(ConnectionContext& ctx) {
   }
   if (!ctx.session.authenticated) {
     ctx.reply.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-                    "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
-                    "RESP protocol version at the same time");
+                    "AUTH <user> <pass> option can be used to authenticate the client and select the "
+                    "RESP protocol version at the same time");  // Redis 7.0.15's text
     return;
   }
   if (has_setname) {
@@ -174,6 +183,7 @@ void reset(ConnectionContext& ctx) {
   ctx.session.name.clear();
   ctx.session.authenticated = required_password(ctx).empty();
   ctx.session.user = "default";
+  ctx.session.acl_generation = 0;  // drop the previous user's cached permissions (server/acl/acl.h)
   ctx.reply.simple("RESET");
 }
 
@@ -234,130 +244,6 @@ void client_info(ConnectionContext& ctx) {
   ctx.reply.verbatim(ctx.connection().client_info(ctx.now_ms) + "\n");
 }
 
-void client_list(ConnectionContext& ctx) {
-  // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]
-  std::vector<uint64_t> ids;
-  bool only_none = false;
-  for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (is_option(ctx.args[i], "type") && i + 1 < ctx.args.size()) {
-      std::string_view t = ctx.args[++i];
-      if (is_option(t, "normal")) continue;
-      if (is_option(t, "master") || is_option(t, "replica") || is_option(t, "slave") ||
-          is_option(t, "pubsub")) {
-        only_none = true;
-        continue;
-      }
-      ctx.reply.error(fmt::format("ERR Unknown client type '{}'", t));
-      return;
-    }
-    if (is_option(ctx.args[i], "id") && i + 1 < ctx.args.size()) {
-      for (++i; i < ctx.args.size(); ++i) {
-        int64_t id;
-        if (!parse_int64(ctx.args[i], id) || id <= 0) {
-          ctx.reply.error("ERR Invalid client ID");
-          return;
-        }
-        ids.push_back(static_cast<uint64_t>(id));
-      }
-      break;
-    }
-    ctx.reply.error(errors::kSyntax);
-    return;
-  }
-  auto lines = std::make_shared<std::vector<std::string>>(ctx.server.shard_count());
-  int64_t now = ctx.now_ms;
-  auto& reply = ctx.reply;
-  ctx.for_each_shard(
-      [lines, ids, only_none, now](ShardThread& shard) {
-        if (only_none) return;
-        std::string& out = (*lines)[shard.index()];
-        for (auto& c : shard.connections()) {
-          if (!ids.empty() && std::find(ids.begin(), ids.end(), c->session().id) == ids.end()) continue;
-          out += c->client_info(now);
-          out += '\n';
-        }
-      },
-      [lines, &reply] {
-        std::string all;
-        for (auto& l : *lines) all += l;
-        reply.verbatim(all);
-      });
-}
-
-void client_kill(ConnectionContext& ctx) {
-  // CLIENT KILL ip:port | CLIENT KILL ID id | ADDR ip:port | LADDR ip:port | SKIPME yes/no
-  std::string addr, laddr;
-  uint64_t id = 0;
-  bool skipme = true;
-  const bool old_form = ctx.args.size() == 3;
-  if (old_form) {
-    addr = std::string(ctx.args[2]);
-  } else {
-    if ((ctx.args.size() - 2) % 2 != 0) {
-      ctx.reply.error(errors::kSyntax);
-      return;
-    }
-    for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
-      std::string_view opt = ctx.args[i], val = ctx.args[i + 1];
-      if (is_option(opt, "id")) {
-        int64_t v;
-        if (!parse_int64(val, v) || v <= 0) {
-          ctx.reply.error("ERR client-id should be greater than 0");
-          return;
-        }
-        id = static_cast<uint64_t>(v);
-      } else if (is_option(opt, "addr")) {
-        addr = std::string(val);
-      } else if (is_option(opt, "laddr")) {
-        laddr = std::string(val);
-      } else if (is_option(opt, "skipme")) {
-        if (is_option(val, "yes"))
-          skipme = true;
-        else if (is_option(val, "no"))
-          skipme = false;
-        else {
-          ctx.reply.error(errors::kSyntax);
-          return;
-        }
-      } else if (is_option(opt, "type") || is_option(opt, "user")) {
-        // Only normal clients of the default user exist so far: TYPE normal / USER default match all.
-      } else {
-        ctx.reply.error(errors::kSyntax);
-        return;
-      }
-    }
-  }
-  auto killed = std::make_shared<std::atomic<int64_t>>(0);
-  uint64_t self_id = ctx.session.id;
-  auto& reply = ctx.reply;
-  ctx.for_each_shard(
-      [=](ShardThread& shard) {
-        for (auto& c : shard.connections()) {
-          const ClientSession& s = c->session();
-          if (id && s.id != id) continue;
-          if (!addr.empty() && s.peer != addr) continue;
-          if (!laddr.empty() && s.local != laddr) continue;
-          if (s.id == self_id) {
-            if (skipme && !old_form) continue;
-            c->session().close_after_reply = true;  // our own reply is still sent first
-          } else {
-            c->close();
-          }
-          killed->fetch_add(1);
-        }
-      },
-      [killed, &reply, old_form] {
-        if (old_form) {
-          if (*killed == 0)
-            reply.error("ERR No such client");
-          else
-            reply.ok();
-        } else {
-          reply.integer(*killed);
-        }
-      });
-}
-
 // CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
 void client_unblock(ConnectionContext& ctx) {
   int64_t id;
@@ -391,32 +277,6 @@ void client_unblock(ConnectionContext& ctx) {
       [unblocked, &reply] { reply.integer(*unblocked ? 1 : 0); });
 }
 
-void client_help(ConnectionContext& ctx) {
-  static constexpr std::string_view kLines[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GETNAME",
-      "    Return the name of the current connection.",
-      "ID",
-      "    Return the ID of the current connection.",
-      "INFO",
-      "    Return information about the current client connection.",
-      "KILL <ip:port>",
-      "    Kill connection made from <ip:port>.",
-      "KILL <option> <value> [<option> <value> [...]]",
-      "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO).",
-      "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> ...]",
-      "    Return information about client connections.",
-      "SETNAME <name>",
-      "    Assign the name <name> to the current connection.",
-      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
-      "    Unblock the specified blocked client.",
-      "HELP",
-      "    Print this help.",
-  };
-  ctx.reply.array(std::size(kLines));
-  for (auto l : kLines) ctx.reply.simple(l);
-}
-
 constexpr uint64_t kConnAcl = kAclSlow | kAclConnection;
 
 const CommandSpec kClientSubcommands[] = {
@@ -433,10 +293,10 @@ const CommandSpec kClientSubcommands[] = {
      .connection = client_info, .group = "connection", .summary = "Describes this connection.",
      .since = "6.2.0", .complexity = "O(1)"},
     {.name = "client|list", .arity = -2, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
-     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_list, .group = "connection",
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_list_command, .group = "connection",
      .summary = "Lists the open connections.", .since = "2.4.0", .complexity = "O(N) where N is the number of clients"},
     {.name = "client|kill", .arity = -3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
-     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_kill, .group = "connection",
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_kill_command, .group = "connection",
      .summary = "Closes connections picked by address, id or other filters.", .since = "2.4.0",
      .complexity = "O(N) where N is the number of client connections"},
     {.name = "client|unblock", .arity = -3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
@@ -460,8 +320,30 @@ const CommandSpec kClientSubcommands[] = {
      .summary = "Returns information about server-assisted client-side caching for the connection.",
      .since = "6.2.0", .complexity = "O(1)"},
     {.name = "client|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kConnAcl,
-     .connection = client_help, .group = "connection", .summary = "Lists the CLIENT subcommands.",
+     .connection = client_help_command, .group = "connection", .summary = "Lists the CLIENT subcommands.",
      .since = "5.0.0", .complexity = "O(1)"},
+    // Administration subcommands (server/commands/ops_commands.cpp).
+    {.name = "client|pause", .arity = -3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_pause_command, .group = "connection",
+     .summary = "Suspends commands processing.", .since = "3.0.0", .complexity = "O(1)"},
+    {.name = "client|unpause", .arity = 2, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_unpause_command, .group = "connection",
+     .summary = "Resumes processing commands from paused clients.", .since = "6.2.0",
+     .complexity = "O(N) Where N is the number of paused clients"},
+    {.name = "client|reply", .arity = 3, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_reply_command, .group = "connection",
+     .summary = "Instructs the server whether to reply to commands.", .since = "3.2.0", .complexity = "O(1)"},
+    {.name = "client|no-evict", .arity = 3, .flags = kCmdAdmin | kCmdNoscript | kCmdLoading | kCmdStale,
+     .acl = kConnAcl | kAclAdmin | kAclDangerous, .connection = client_no_evict_command, .group = "connection",
+     .summary = "Sets the client eviction mode of the connection.", .since = "7.0.0", .complexity = "O(1)"},
+    {.name = "client|no-touch", .arity = 3, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_no_touch_command, .group = "connection",
+     .summary = "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+     .since = "7.2.0", .complexity = "O(1)"},
+    {.name = "client|setinfo", .arity = 4, .flags = kCmdNoscript | kCmdLoading | kCmdStale, .acl = kConnAcl,
+     .connection = client_setinfo_command, .group = "connection",
+     .summary = "Sets information specific to the client or connection.", .since = "7.2.0",
+     .complexity = "O(1)"},
 };
 
 const CommandSpec kConnectionCommands[] = {

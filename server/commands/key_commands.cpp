@@ -10,6 +10,7 @@
 #include "server/command_table.h"
 #include "server/commands/expire_util.h"
 #include "server/config.h"
+#include "storage/access_meta.h"
 #include "storage/numbers.h"
 
 namespace distcache::server {
@@ -55,8 +56,9 @@ void del_command(CommandContext& ctx) {
   ctx.reply.integer(deleted);
 }
 
-// EXISTS and TOUCH: counts the keys that exist, repeated keys every time.
-void exists_command(CommandContext& ctx) {
+// TOUCH: counts the keys that exist, repeated keys every time, and counts
+// as an access of each (LRU/LFU).
+void touch_command(CommandContext& ctx) {
   Db& db = ctx.db();
   int64_t found = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i)
@@ -64,7 +66,15 @@ void exists_command(CommandContext& ctx) {
   ctx.reply.integer(found);
 }
 
+// EXISTS: the same without counting as an access (Redis's LOOKUP_NOTOUCH, as
+// TYPE, the TTL family and OBJECT).
+void exists_command(CommandContext& ctx) {
+  storage::access::NoTouchScope no_touch;
+  touch_command(ctx);
+}
+
 void type_command(CommandContext& ctx) {
+  storage::access::NoTouchScope no_touch;
   const Value* v = ctx.db().find(ctx.args[1], ctx.now_ms);
   ctx.reply.simple(v ? storage::type_name(v->type()) : std::string_view("none"));
 }
@@ -198,7 +208,9 @@ void move_command(CommandContext& ctx) {
 // OBJECT
 
 // The value of OBJECT <sub> <key>, or a null reply (and nullptr) if absent.
+// Not an access of the key.
 const Value* object_lookup(CommandContext& ctx) {
+  storage::access::NoTouchScope no_touch;
   const Value* v = ctx.db().find(ctx.args[2], ctx.now_ms);
   if (!v) ctx.reply.null_bulk();
   return v;
@@ -222,17 +234,30 @@ void object_refcount_command(CommandContext& ctx) {
   ctx.reply.integer(1);
 }
 
+// Seconds since the last access (the LRU clock); not under an LFU policy.
 void object_idletime_command(CommandContext& ctx) {
-  if (object_lookup(ctx)) ctx.reply.integer(0);  // access times are not tracked
+  const Value* v = object_lookup(ctx);
+  if (!v) return;
+  if (storage::access::lfu_mode()) {
+    ctx.reply.error(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching "
+        "between policies at runtime LRU and LFU data will take some time to adjust.");
+    return;
+  }
+  ctx.reply.integer(static_cast<int64_t>(storage::access::lru_idle_ms(v->lru()) / 1000));
 }
 
+// The logarithmic access counter after decay; only under an LFU policy.
 void object_freq_command(CommandContext& ctx) {
-  // Access frequencies exist only under an LFU maxmemory-policy, which is not
-  // available here.
-  if (object_lookup(ctx))
+  const Value* v = object_lookup(ctx);
+  if (!v) return;
+  if (!storage::access::lfu_mode()) {
     ctx.reply.error(
         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
         "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    return;
+  }
+  ctx.reply.integer(storage::access::lfu_decayed(v->lfu_time(), v->lfu_counter()));
 }
 
 void object_help_command(CommandContext& ctx) {
@@ -321,6 +346,7 @@ void pexpireat_command(CommandContext& ctx) { expire_generic(ctx, TimeUnit::kMil
 
 // TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 for a missing key, -1 without TTL.
 void ttl_generic(CommandContext& ctx, TimeUnit unit, bool absolute) {
+  storage::access::NoTouchScope no_touch;
   Db& db = ctx.db();
   std::string_view key = ctx.args[1];
   if (!db.find(key, ctx.now_ms)) {
@@ -402,7 +428,7 @@ const CommandSpec kKeySpecs[] = {
          "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
     make("move", 3, kCmdWrite | kCmdFast, kKeyWrite | kAclFast, 1, 1, 1, move_command,
          "Moves a key to another database if it is not there already.", "1.0.0", "O(1)"),
-    make("touch", -2, kCmdReadonly | kCmdFast, kKeyRead | kAclFast, 1, -1, 1, exists_command,
+    make("touch", -2, kCmdReadonly | kCmdFast, kKeyRead | kAclFast, 1, -1, 1, touch_command,
          "Marks keys as accessed and returns how many exist.", "3.2.1",
          "O(N) where N is the number of keys that will be touched."),
     CommandSpec{.name = "object",

@@ -1,6 +1,7 @@
 // MEMORY USAGE / MEMORY HELP.
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
+#include "server/commands/ops_commands.h"  // MEMORY STATS/DOCTOR/PURGE/MALLOC-STATS
 
 namespace distcache::server {
 namespace {
@@ -36,8 +37,17 @@ void memory_usage(CommandContext& ctx) {
 void memory_help(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DOCTOR",
+      "    Return memory problems reports.",
+      "MALLOC-STATS",
+      "    Return internal statistics report from the memory allocator.",
+      "PURGE",
+      "    Attempt to purge dirty pages for reclamation by the allocator.",
+      "STATS",
+      "    Return information about the memory usage of the server.",
       "USAGE <key> [SAMPLES <count>]",
-      "    Return memory in bytes used by <key> and its value.",
+      "    Return memory in bytes used by <key> and its value. Nested values are",
+      "    sampled up to <count> times (default: 5, 0 means sample all).",
       "HELP",
       "    Print this help.",
   };
@@ -50,6 +60,17 @@ const CommandSpec kMemorySubcommands[] = {
      .last_key = 2, .key_step = 1, .keyed = memory_usage, .group = "server",
      .summary = "Estimates the bytes a key and its value use.", .since = "4.0.0",
      .complexity = "O(1) for strings; O(N) for collections"},
+    {.name = "memory|stats", .arity = 2, .flags = kCmdReadonly, .acl = kAclSlow, .connection = memory_stats_command,
+     .group = "server", .summary = "Returns details about memory usage.", .since = "4.0.0", .complexity = "O(1)"},
+    {.name = "memory|doctor", .arity = 2, .flags = 0, .acl = kAclSlow, .connection = memory_doctor_command,
+     .group = "server", .summary = "Outputs a memory problems report.", .since = "4.0.0", .complexity = "O(1)"},
+    {.name = "memory|purge", .arity = 2, .flags = 0, .acl = kAclSlow, .connection = memory_purge_command,
+     .group = "server", .summary = "Asks the allocator to release memory.", .since = "4.0.0",
+     .complexity = "Depends on how much memory is allocated, could be slow"},
+    {.name = "memory|malloc-stats", .arity = 2, .flags = 0, .acl = kAclSlow,
+     .connection = memory_malloc_stats_command, .group = "server",
+     .summary = "Returns the allocator statistics.", .since = "4.0.0",
+     .complexity = "Depends on how much memory is allocated, could be slow"},
     {.name = "memory|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kAclSlow, .keyed = memory_help,
      .group = "server", .summary = "Lists the MEMORY subcommands.", .since = "4.0.0", .complexity = "O(1)"},
 };

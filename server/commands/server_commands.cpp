@@ -7,6 +7,8 @@
 #include "server/commands/arg_util.h"
 #include "server/commands/info.h"
 #include "server/config.h"
+#include "server/config_rewrite.h"
+#include "server/stats.h"
 #include "server/connection_context.h"
 #include "server/log.h"
 #include "server/server.h"
@@ -56,9 +58,18 @@ void config_resetstat(ConnectionContext& ctx) {
   st.connections_received = 0;
   st.rejected_connections = 0;
   st.expired_keys = 0;
+  stats::reset_all();  // commandstats, errorstats, latencystats (server/stats.h)
   auto& reply = ctx.reply;
   // Each thread resets its own counters (they have a single writer).
   ctx.for_each_shard([](ShardThread& s) { s.counters().reset(); }, [&reply] { reply.ok(); });
+}
+
+void config_rewrite(ConnectionContext& ctx) {
+  if (auto error = rewrite_config_file(ctx.server.config())) {
+    ctx.reply.error(*error);
+    return;
+  }
+  ctx.reply.ok();
 }
 
 void config_help(ConnectionContext& ctx) {
@@ -70,8 +81,10 @@ void config_help(ConnectionContext& ctx) {
       "    Set the configuration <directive> to <value>.",
       "RESETSTAT",
       "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite the configuration file.",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   ctx.reply.array(std::size(kLines));
   for (auto l : kLines) ctx.reply.simple(l);
@@ -112,6 +125,9 @@ const CommandSpec kConfigSubcommands[] = {
     {.name = "config|resetstat", .arity = 2, .flags = kAdminFlags, .acl = kAdminAcl,
      .connection = config_resetstat, .group = "server", .summary = "Resets the statistics reported by INFO.",
      .since = "2.0.0", .complexity = "O(1)"},
+    {.name = "config|rewrite", .arity = 2, .flags = kAdminFlags, .acl = kAdminAcl, .connection = config_rewrite,
+     .group = "server", .summary = "Persists the effective configuration to file.", .since = "2.8.0",
+     .complexity = "O(1)"},
     {.name = "config|help", .arity = 2, .flags = kCmdLoading | kCmdStale, .acl = kAclSlow,
      .connection = config_help, .group = "server", .summary = "Lists the CONFIG subcommands.", .since = "5.0.0",
      .complexity = "O(1)"},

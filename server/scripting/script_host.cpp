@@ -3,11 +3,13 @@
 #include <chrono>
 #include <string>
 
+#include "server/acl/acl.h"
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/config.h"
 #include "server/disk_errors.h"
 #include "server/dispatcher.h"
+#include "server/memory_limit.h"
 
 namespace distcache::server::scripting {
 namespace {
@@ -39,7 +41,7 @@ std::string KeyspaceScriptHost::unavailable_key_error(int, std::string_view key)
 }
 
 void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuilder& out) {
-  const CommandSpec* spec = CommandTable::instance().find(args[0]);
+  const CommandSpec* spec = acl::lookup_command(args[0]);  // CommandTable::find, with rename-command
   if (!spec) {
     out.error(kUnknownCommand);
     return;
@@ -63,6 +65,10 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
     out.error(kNoScript);
     return;
   }
+  if (auto denied = acl::script_call_denied(ctx_.args, *spec, args)) {  // the caller's ACL (server/acl/acl.h)
+    out.error(*denied);
+    return;
+  }
   if (read_only_ && refused_in_read_only_script(*spec)) {
     out.error(kReadOnly);
     return;
@@ -73,6 +79,10 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
       out.error(message);
       return;
     }
+  }
+  if ((spec->flags & kCmdDenyOom) && !wrote_ && memory_limit_refuses_script_call(ctx_.config)) {  // maxmemory (memory_limit.h)
+    out.error(kOomError);
+    return;
   }
   if (spec->flags & kCmdWrite) wrote_ = true;  // as Redis: before the command runs, even if it then fails
 

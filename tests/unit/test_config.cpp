@@ -195,6 +195,7 @@ TEST_CASE("config: CONFIG GET renders every option as redis-server 7.0.15 does",
       {"oom-score-adj-values", "0 200 800"},
       {"maxmemory-policy", "noeviction"},
       {"maxmemory-samples", "5"},
+      {"maxmemory-eviction-tenacity", "10"},
       {"lfu-log-factor", "10"},
       {"lfu-decay-time", "1"},
       {"lazyfree-lazy-eviction", "no"},
@@ -250,11 +251,101 @@ TEST_CASE("config: CONFIG GET renders every option as redis-server 7.0.15 does",
       {"repl-diskless-sync-max-replicas", "0"},
       {"repl-diskless-load", "disabled"},
       {"repl-disable-tcp-nodelay", "no"},
+      // Added with issue 6 (ops): more of Redis 7.0's directives, and syslog / DEBUG switches.
+      {"active-defrag-cycle-max", "25"},
+      {"active-defrag-cycle-min", "1"},
+      {"active-defrag-ignore-bytes", "104857600"},
+      {"active-defrag-max-scan-fields", "1000"},
+      {"active-defrag-threshold-lower", "10"},
+      {"active-defrag-threshold-upper", "100"},
+      {"activedefrag", "no"},
+      {"aof-disable-auto-gc", "no"},
+      {"aof_rewrite_cpulist", ""},
+      {"bgsave_cpulist", ""},
+      {"bind-source-addr", ""},
+      {"bio_cpulist", ""},
+      {"crash-log-enabled", "yes"},
+      {"crash-memcheck-enabled", "yes"},
+      {"enable-module-command", "no"},
+      {"ignore-warnings", ""},
+      {"io-threads", "1"},
+      {"io-threads-do-reads", "no"},
+      {"latency-tracking", "yes"},
+      {"latency-tracking-info-percentiles", "50 99 99.9"},
+      {"min-replicas-max-lag", "10"},
+      {"min-slaves-max-lag", "10"},
+      {"min-replicas-to-write", "0"},
+      {"min-slaves-to-write", "0"},
+      {"propagation-error-behavior", "ignore"},
+      {"repl-backlog-size", "1048576"},
+      {"repl-backlog-ttl", "3600"},
+      {"repl-ping-replica-period", "10"},
+      {"repl-ping-slave-period", "10"},
+      {"repl-timeout", "60"},
+      {"replica-announce-ip", ""},
+      {"slave-announce-ip", ""},
+      {"replica-announce-port", "0"},
+      {"slave-announce-port", "0"},
+      {"replica-announced", "yes"},
+      {"replica-ignore-disk-write-errors", "no"},
+      {"replica-ignore-maxmemory", "yes"},
+      {"slave-ignore-maxmemory", "yes"},
+      {"sanitize-dump-payload", "no"},
+      {"server_cpulist", ""},
+      {"shutdown-on-sigint", "default"},
+      {"shutdown-on-sigterm", "default"},
+      {"shutdown-timeout", "10"},
+      {"socket-mark-id", "0"},
+      {"tls-auth-clients", "yes"},
+      {"tls-ca-cert-dir", ""},
+      {"tls-ca-cert-file", ""},
+      {"tls-cert-file", ""},
+      {"tls-ciphers", ""},
+      {"tls-ciphersuites", ""},
+      {"tls-client-cert-file", ""},
+      {"tls-client-key-file", ""},
+      {"tls-client-key-file-pass", ""},
+      {"tls-cluster", "no"},
+      {"tls-dh-params-file", ""},
+      {"tls-key-file", ""},
+      {"tls-key-file-pass", ""},
+      {"tls-port", "0"},
+      {"tls-prefer-server-ciphers", "no"},
+      {"tls-protocols", ""},
+      {"tls-replication", "no"},
+      {"tls-session-cache-size", "20480"},
+      {"tls-session-cache-timeout", "300"},
+      {"tls-session-caching", "yes"},
+      {"tracking-table-max-keys", "1000000"},
+      {"unixsocket", ""},
+      {"unixsocketperm", "0"},
+      {"syslog-enabled", "no"},
+      {"syslog-ident", "redis"},
+      {"syslog-facility", "local0"},
+      {"enable-debug-command", "no"},
+      {"aclfile", ""},
+      {"cluster-allow-reads-when-down", "no"},
+      {"cluster-announce-bus-port", "0"},
+      {"cluster-announce-ip", ""},
+      {"cluster-announce-port", "0"},
+      {"cluster-port", "0"},
+      {"cluster-require-full-coverage", "yes"},
   };
   auto all = config_get(c, "*");
   std::map<std::string, std::string> got(all.begin(), all.end());
   CHECK(got.size() == all.size());  // no name twice
-  CHECK(got == expected);
+  // Name by name, so that a failure says which option differs.
+  std::vector<std::string> differences;
+  for (const auto& [name, value] : expected) {
+    auto it = got.find(name);
+    if (it == got.end())
+      differences.push_back("missing " + name);
+    else if (it->second != value)
+      differences.push_back(name + " = '" + it->second + "', expected '" + value + "'");
+  }
+  for (const auto& [name, value] : got)
+    if (!expected.count(name)) differences.push_back("unexpected " + name + " = '" + value + "'");
+  CHECK(differences == std::vector<std::string>{});
 }
 
 TEST_CASE("config: CONFIG GET patterns", "[config]") {
@@ -266,7 +357,8 @@ TEST_CASE("config: CONFIG GET patterns", "[config]") {
     std::sort(out.begin(), out.end());
     return out;
   };
-  CHECK(names("maxmemory*") == std::vector<std::string>{"maxmemory", "maxmemory-policy", "maxmemory-samples"});
+  CHECK(names("maxmemory*") == std::vector<std::string>{"maxmemory", "maxmemory-eviction-tenacity",
+                                                        "maxmemory-policy", "maxmemory-samples"});
   CHECK(names("MAXMEM*") == names("maxmem*"));  // case-insensitive
   CHECK(names("h[z]") == std::vector<std::string>{"hz"});
   CHECK(names("?z") == std::vector<std::string>{"hz"});
@@ -512,8 +604,8 @@ TEST_CASE("config: file errors match redis-server", "[config]") {
   check("supervised foo\n", 1, "supervised foo", "argument(s) must be one of the following: upstart, systemd, auto, no");
   check("enable-protected-configs foo\n", 1, "enable-protected-configs foo",
         "argument(s) must be one of the following: no, yes, local");
-  check("rename-command FLUSHALL \"\"\n", 1, "rename-command FLUSHALL \"\"",
-        "Bad directive or wrong number of arguments");
+  check("rename-command NOSUCH x\n", 1, "rename-command NOSUCH x", "No such command in rename-command");
+  check("rename-command GET\n", 1, "rename-command GET", "Bad directive or wrong number of arguments");
   std::string many = "bind";
   for (int i = 1; i <= 17; ++i) many += " 127.0.0." + std::to_string(i);
   check(many + "\n", 1, many, "Too many bind addresses specified.");

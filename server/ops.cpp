@@ -1,0 +1,301 @@
+#include "server/ops.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "protocol/repr.h"
+#include "server/command_table.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/dispatcher.h"
+#include "server/log.h"
+#include "server/server.h"
+#include "server/shard_thread.h"
+#include "server/stats.h"
+
+namespace distcache::server::ops {
+
+std::atomic<int> pause_mode{0};
+std::atomic<int> monitor_count{0};
+
+namespace {
+
+std::atomic<int64_t> pause_end_ms{0};
+
+const CommandSpec* resolve_spec(const protocol::ArgList& args) {
+  if (args.empty()) return nullptr;
+  const CommandSpec* spec = CommandTable::instance().find(args[0]);
+  if (spec && !spec->subcommands.empty() && args.size() >= 2)
+    if (const CommandSpec* sub = CommandTable::find_subcommand(*spec, args[1])) return sub;
+  return spec;
+}
+
+thread_local std::string discarded_replies;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Dispatch wrapper
+
+void apply_reply_mode(Connection& conn) {
+  ClientSession& s = conn.session();
+  protocol::ReplyBuilder& reply = conn.reply();
+  if (s.saved_reply_buffer) {
+    reply.set_buffer(s.saved_reply_buffer);
+    s.saved_reply_buffer = nullptr;
+  }
+  bool discard = false;
+  switch (s.reply_mode) {
+    case ClientSession::kReplyOn: break;
+    case ClientSession::kReplyOff: discard = true; break;
+    case ClientSession::kReplySkipNext:
+      s.reply_mode = ClientSession::kReplySkipThis;
+      discard = true;
+      break;
+    case ClientSession::kReplySkipThis: s.reply_mode = ClientSession::kReplyOn; break;
+  }
+  if (discard) {
+    discarded_replies.clear();
+    s.saved_reply_buffer = reply.buffer();
+    reply.set_buffer(&discarded_replies);
+  }
+}
+
+void dispatch(Connection& conn, const protocol::ArgList& args) {
+  ClientSession& s = conn.session();
+  if (s.reply_mode != ClientSession::kReplyOn || s.saved_reply_buffer) apply_reply_mode(conn);
+  stats::set_current_client(&s);
+  const std::string* buffer = conn.reply().buffer();
+  const size_t mark = buffer->size();
+  const uint64_t calls = stats::calls_on_this_thread();
+  dispatch_command(conn, args);
+  // A command refused before it ran replied an error synchronously without
+  // reaching execution (the reply buffer may have been swapped meanwhile:
+  // only look when it is the same one).
+  if (buffer == conn.reply().buffer() && buffer->size() > mark && (*buffer)[mark] == '-' &&
+      stats::calls_on_this_thread() == calls) {
+    std::string_view rest(buffer->data() + mark + 1, buffer->size() - mark - 1);
+    stats::record_rejected(resolve_spec(args), rest.substr(0, rest.find('\r')));
+  }
+  stats::set_current_client(nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// CLIENT PAUSE
+
+namespace {
+
+// The command name at the start of unparsed input, if complete.
+bool peek_command_name(std::string_view in, std::string_view& name) {
+  if (in.empty()) return false;
+  if (in[0] != '*') {  // inline command: the first word
+    size_t end = in.find_first_of(" \r\n\t");
+    if (end == std::string_view::npos) return false;
+    name = in.substr(0, end);
+    return true;
+  }
+  size_t line = in.find("\r\n");
+  if (line == std::string_view::npos) return false;
+  size_t pos = line + 2;
+  if (pos >= in.size() || in[pos] != '$') return false;
+  size_t line2 = in.find("\r\n", pos);
+  if (line2 == std::string_view::npos) return false;
+  size_t len = 0;
+  for (size_t i = pos + 1; i < line2; ++i) {
+    if (in[i] < '0' || in[i] > '9') return false;
+    len = len * 10 + static_cast<size_t>(in[i] - '0');
+    if (len > 1024) return false;
+  }
+  if (line2 + 2 + len > in.size()) return false;
+  name = in.substr(line2 + 2, len);
+  return true;
+}
+
+bool paused_now() {
+  if (pause_mode.load(std::memory_order_relaxed) == 0) return false;
+  if (unix_time_ms() < pause_end_ms.load(std::memory_order_relaxed)) return true;
+  pause_mode.store(0, std::memory_order_relaxed);
+  return false;
+}
+
+void wait_for_unpause(const std::shared_ptr<boost::asio::steady_timer>& timer, std::function<void()> resume) {
+  const int64_t left = pause_end_ms.load(std::memory_order_relaxed) - unix_time_ms();
+  timer->expires_after(std::chrono::milliseconds(std::clamp<int64_t>(left, 1, 20)));
+  timer->async_wait([timer, resume = std::move(resume)](const boost::system::error_code&) mutable {
+    if (paused_now()) {
+      wait_for_unpause(timer, std::move(resume));
+      return;
+    }
+    resume();
+  });
+}
+
+}  // namespace
+
+bool pause_hold_slow(Connection& conn, std::string_view input) {
+  if (!paused_now() || conn.closed()) return false;
+  if (pause_mode.load(std::memory_order_relaxed) == 1) {
+    std::string_view name;
+    if (peek_command_name(input, name)) {
+      const CommandSpec* spec = CommandTable::instance().find(name);
+      const bool writes = spec && ((spec->flags & (kCmdWrite | kCmdMayReplicate)) || spec->name == "eval" ||
+                                   spec->name == "evalsha" || spec->name == "fcall" || spec->name == "exec");
+      if (!writes) return false;
+    }
+    // An incomplete command waits too: it may be a write.
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(conn.thread().io());
+  wait_for_unpause(timer, conn.suspend());
+  return true;
+}
+
+void pause_clients(int64_t until_ms, int mode) {
+  // A pause never shortens or weakens one in effect (as Redis).
+  if (paused_now()) {
+    until_ms = std::max(until_ms, pause_end_ms.load());
+    mode = std::max(mode, pause_mode.load());
+  }
+  pause_end_ms.store(until_ms);
+  pause_mode.store(mode);
+}
+
+void unpause_clients() {
+  pause_mode.store(0);
+  pause_end_ms.store(0);
+}
+
+// ---------------------------------------------------------------------------
+// MONITOR
+
+namespace {
+std::mutex monitor_mutex;
+std::vector<std::weak_ptr<Connection>> monitors;
+}  // namespace
+
+void add_monitor(Connection& conn) {
+  std::lock_guard lock(monitor_mutex);
+  monitors.push_back(std::static_pointer_cast<Connection>(conn.shared_from_this()));
+  monitor_count.fetch_add(1);
+}
+
+void feed_monitors_slow(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args) {
+  if (spec.flags & (kCmdSkipMonitor | kCmdAdmin)) return;
+  const ClientSession& s = conn.session();
+  if (s.monitor) return;
+  using namespace std::chrono;
+  const auto us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  std::string line = fmt::format("+{}.{:06d} [{} {}]", us / 1000000, us % 1000000, s.db, s.peer);
+  for (size_t i = 0; i < args.size(); ++i) {
+    line += ' ';
+    line += protocol::repr(args[i]);
+  }
+  line += "\r\n";
+  std::lock_guard lock(monitor_mutex);
+  for (auto it = monitors.begin(); it != monitors.end();) {
+    auto c = it->lock();
+    if (!c || c->closed()) {
+      it = monitors.erase(it);
+      monitor_count.fetch_sub(1);
+      continue;
+    }
+    ++it;
+    if (c->thread().is_current())
+      c->push_message(line);
+    else
+      c->thread().post([c, line] { c->push_message(line); });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output buffer limits of normal clients (the pubsub class is in pubsub.cpp).
+
+bool enforce_output_limits(Connection& conn) {
+  ClientSession& s = conn.session();
+  if (s.subscribed() || s.monitor || conn.closed()) return false;
+  const Config& c = conn.thread().server().config();
+  const int64_t hard = c.normal_obuf_hard.load(std::memory_order_relaxed);
+  const int64_t soft = c.normal_obuf_soft.load(std::memory_order_relaxed);
+  if (hard <= 0 && soft <= 0) return false;
+  const auto used = static_cast<int64_t>(conn.pending_output());
+  bool over = hard > 0 && used >= hard;
+  if (soft > 0 && used >= soft) {
+    const int64_t now = unix_time_ms();
+    if (s.obuf_soft_limit_since_ms == 0)
+      s.obuf_soft_limit_since_ms = now;
+    else if ((now - s.obuf_soft_limit_since_ms) / 1000 > c.normal_obuf_soft_seconds.load(std::memory_order_relaxed))
+      over = true;
+  } else {
+    s.obuf_soft_limit_since_ms = 0;
+  }
+  if (!over) return false;
+  log(LogLevel::kWarning, "Client {} closed for overcoming of output buffer limits.",
+      conn.client_info(unix_time_ms()));
+  conn.close();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// tcp-keepalive, as Redis's anetKeepAlive: first probe after `interval`
+// seconds idle, then every interval/3, dead after 3 unanswered probes.
+
+void apply_tcp_keepalive(int fd, int64_t interval_s) {
+  if (interval_s <= 0 || fd < 0) return;
+  int yes = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof yes) != 0) return;
+  int idle = static_cast<int>(std::min<int64_t>(interval_s, 32767));
+  int intvl = std::max(1, idle / 3);
+  int count = 3;
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+// ---------------------------------------------------------------------------
+// Supervisor
+
+namespace {
+
+void sd_notify_message(const Config& config, const char* message) {
+  auto v = config_get(config, "supervised");
+  const std::string mode = v.empty() ? "no" : v.front().second;
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || !*path) {
+    if (mode == "systemd") log(LogLevel::kWarning, "systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment variable is not set");
+    return;
+  }
+  if (mode != "systemd" && mode != "auto") return;
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  size_t len = std::min(std::strlen(path), sizeof(addr.sun_path) - 1);
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract socket
+  ::sendto(fd, message, std::strlen(message), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+  ::close(fd);
+}
+
+}  // namespace
+
+void notify_supervisor_ready(const Config& config) {
+  sd_notify_message(config, "STATUS=Ready to accept connections\nREADY=1");
+}
+
+void notify_supervisor_stopping(const Config& config) { sd_notify_message(config, "STOPPING=1"); }
+
+}  // namespace distcache::server::ops
