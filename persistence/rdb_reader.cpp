@@ -382,11 +382,13 @@ void read_string_to(Input& in, Out& out, std::string& cbuf) {
     }
     case StrHeader::kLzf:
       read_lzf(in, h, cbuf, [&](uint64_t n) {
-        out.resize(n);
-        if constexpr (std::is_same_v<Out, std::string>)
+        if constexpr (std::is_same_v<Out, std::string>) {
+          out.resize(n);
           return out.data();
-        else
+        } else {
+          out.resize_exact(n);  // values are stored with no room to grow (as SET stores them)
           return out.mutable_data();
+        }
       });
       return;
     case StrHeader::kPlain:
@@ -409,7 +411,7 @@ void read_string_to(Input& in, Out& out, std::string& cbuf) {
           });
           out.assign(tmp);
         } else {
-          out.resize(h.len);
+          out.resize_exact(h.len);
           in.read(out.mutable_data(), h.len);
         }
       }

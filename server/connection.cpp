@@ -120,7 +120,7 @@ void Connection::on_read(size_t bytes) {
   if (suspended_) {
     pending_input_.append(socket_->read_buffer, bytes);
     auto limit = static_cast<size_t>(server_.config().client_query_buffer_limit.load(std::memory_order_relaxed));
-    if (pending_input_.size() > limit) {
+    if (pending_input_.size() - pending_pos_ > limit) {
       log(LogLevel::kWarning, "Closing client that reached max query buffer length: id={} addr={}", session_.id,
           session_.peer);
       close();
@@ -129,8 +129,16 @@ void Connection::on_read(size_t bytes) {
     read_more();
     return;
   }
-  size_t used = process(socket_->read_buffer, bytes);
-  if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
+  if (pending_pos_ < pending_input_.size()) {
+    // Older input still waits (CLIENT PAUSE held it): it goes first.
+    pending_input_.append(socket_->read_buffer, bytes);
+    run_pending_input();
+  } else {
+    processing_ = true;
+    size_t used = process(socket_->read_buffer, bytes);
+    processing_ = false;
+    if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
+  }
   flush();
   if (ops::enforce_output_limits(*this)) return;  // client-output-buffer-limit normal
   read_more();
@@ -207,14 +215,31 @@ void Connection::resume() {
     out_.append(held_pushes_);
     std::string().swap(held_pushes_);
   }
-  if (!pending_input_.empty()) {
-    std::string input;
-    input.swap(pending_input_);
-    size_t used = process(input.data(), input.size());
-    if (used < input.size()) pending_input_.append(input, used, std::string::npos);
-  }
+  // Resumed from inside a command that process() is running (the work was
+  // done at once): that process() goes on with the next command itself.
+  if (processing_) return;
+  run_pending_input();
   flush();
   read_more();
+}
+
+// Input that arrived while suspended is run in place from pending_pos_: a
+// long pipeline of commands that each suspend costs no copy per command
+// (copying the rest back each time made it quadratic). process() cannot
+// append to pending_input_ meanwhile: reads complete only from the event loop.
+void Connection::run_pending_input() {
+  if (pending_pos_ < pending_input_.size()) {
+    processing_ = true;
+    pending_pos_ += process(pending_input_.data() + pending_pos_, pending_input_.size() - pending_pos_);
+    processing_ = false;
+  }
+  if (pending_pos_ == pending_input_.size()) {
+    pending_input_.clear();
+    pending_pos_ = 0;
+  } else if (pending_pos_ > 64 * 1024 && pending_pos_ * 2 > pending_input_.size()) {
+    pending_input_.erase(0, pending_pos_);  // amortised: at most once per half of the buffer
+    pending_pos_ = 0;
+  }
 }
 
 void Connection::flush() {
@@ -277,7 +302,7 @@ std::string Connection::client_info(int64_t now_ms) const {
   if (session_.no_evict) flags += 'e';
   if (session_.no_touch) flags += 'T';
   if (flags.empty()) flags = "N";
-  const size_t qbuf = pending_input_.size();
+  const size_t qbuf = pending_input_.size() - pending_pos_;
   const size_t argv_mem = args_.size() * sizeof(std::string_view) + command_bytes_;
   size_t multi_mem = 0;
   if (session_.multi)

@@ -70,6 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t process(const char* data, size_t len);
   void prefetch_keys(const char* data, size_t len);
   void resume();
+  void run_pending_input();
   void flush();
   void on_written();
   void fail_protocol(const std::string& message);
@@ -82,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;           // replies not yet handed to the socket
   std::string writing_;       // replies being written
   std::string pending_input_; // input left unparsed while suspended
+  size_t pending_pos_ = 0;    // how much of pending_input_ has been run
+  bool processing_ = false;   // process() is running (a resume() inside it must not re-enter)
   std::string remote_reply_;
   protocol::ReplyBuilder reply_;
   ClientSession session_;

@@ -278,7 +278,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
         for (auto& [index, part] : gather->parts) {
           collect_gathered(scratch, part, now, changed);
           ShardThread& shard = self->server_.shard(index);
-          auto apply = [gather, &shard, index, now] { apply_gathered(shard, gather->parts[index], now); };
+          auto apply = [gather, &shard, index = index, now] { apply_gathered(shard, gather->parts[index], now); };
           if (&shard == &self->home_)
             apply();
           else
@@ -289,7 +289,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     };
     for (auto& [index, part] : gather->parts) {
       ShardThread& shard = server_.shard(index);
-      auto collect = [self, gather, &shard, index, run] {
+      auto collect = [self, gather, &shard, index = index, run] {  // (a structured binding: clang needs the init-capture)
         gather_keys(shard.keyspace(), gather->parts[index], self->now_ms_);
         if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
         if (&shard == &self->home_)

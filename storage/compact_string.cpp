@@ -185,6 +185,15 @@ void CompactString::append(std::string_view s) {
   }
 }
 
+void CompactString::resize_exact(size_t n) {
+  grow_to(n, true);
+  if (is_heap()) {
+    set_heap_size(n);
+  } else {
+    set_inline_size(n);
+  }
+}
+
 void CompactString::resize(size_t n, char fill) {
   const size_t cur = size();
   if (n > cur) {

@@ -41,7 +41,10 @@ class CompactString {
 
   void assign(std::string_view s);
   void append(std::string_view s);       // amortised O(1) growth
-  void resize(size_t n, char fill = '\0');  // grows with `fill` bytes or truncates
+  void resize(size_t n, char fill = '\0');  // grows with `fill` bytes or truncates (room to grow more)
+  // Size n with exactly the room it needs (a value read whole, e.g. from an
+  // RDB file, which will not be appended to); the bytes are uninitialised.
+  void resize_exact(size_t n);
   void clear() noexcept;
   // Bytes on the heap for this string (0 when inline).
   size_t heap_bytes() const noexcept;
