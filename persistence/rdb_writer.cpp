@@ -379,6 +379,13 @@ void RdbWriter::write_key(std::string_view key, const Value& value, int64_t expi
     write_byte(rdb::kOpExpireTimeMs);
     write_millis(expire_ms);
   }
+  if (options_.access_info == RdbWriterOptions::AccessInfo::kIdle) {
+    write_byte(rdb::kOpIdle);
+    write_len(storage::access::lru_idle_ms(value.lru()) / 1000);
+  } else if (options_.access_info == RdbWriterOptions::AccessInfo::kFreq) {
+    write_byte(rdb::kOpFreq);
+    write_byte(storage::access::lfu_decayed(value.lfu_time(), value.lfu_counter()));
+  }
   write_object_type(value);
   write_string(key);
   write_object(value);

@@ -113,6 +113,9 @@ struct RdbWriterOptions {
   bool compression = true;           // rdbcompression: LZF for strings > 20 bytes
   bool checksum = true;              // rdbchecksum: CRC-64 footer (else 8 zero bytes)
   size_t buffer_bytes = 64 * 1024;   // bytes batched before each sink write
+  // Per-key access information in files, as Redis writes it under an LRU
+  // (IDLE: seconds idle) or an LFU (FREQ: the decayed counter) maxmemory-policy.
+  enum class AccessInfo { kNone, kIdle, kFreq } access_info = AccessInfo::kNone;
 };
 
 // The aux fields Redis writes at the start of every file.

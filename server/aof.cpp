@@ -1536,7 +1536,7 @@ class Replayer final : public persistence::AofCommandHandler, public persistence
       *error = fmt::format("Duplicate key '{}' found in RDB file", key);
       return false;
     }
-    db.set(key, std::move(value));
+    db.set(key, std::move(value)).restore_access(info.lru_idle_s, info.lfu_freq);
     if (info.expire_ms != storage::kNoExpiry) db.set_expire(key, shift_expiry(info.expire_ms));
     ++keys_loaded;
     return true;

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "storage/access_meta.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -249,6 +251,8 @@ uint64_t Server::sum_counter(std::atomic<uint64_t> ThreadCounters::*field) const
 }
 
 bool Server::load_dataset() {
+  // Loaded keys' idle times count from the LRU clock: set it before the shards' crons run.
+  storage::access::update_clock(unix_time_ms());
   // The AOF is preferred when it is on, as Redis does (dump.rdb is then not read).
   if (!aof_->load_manifest()) return false;
   if (config_.appendonly) return aof_->load_dataset() && aof_->open_on_start();

@@ -23,6 +23,7 @@
 #include "server/aof.h"
 #include "server/disk_errors.h"
 #include "server/log.h"
+#include "server/memory_limit.h"
 #include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
@@ -52,6 +53,9 @@ persistence::RdbWriterOptions writer_options(const Config& config, bool checksum
   persistence::RdbWriterOptions o;
   o.compression = config.rdbcompression;
   o.checksum = checksum;
+  const std::string_view policy = maxmemory_policy_name();
+  if (policy.find("lru") != std::string_view::npos) o.access_info = persistence::RdbWriterOptions::AccessInfo::kIdle;
+  if (policy.find("lfu") != std::string_view::npos) o.access_info = persistence::RdbWriterOptions::AccessInfo::kFreq;
   return o;
 }
 
@@ -591,7 +595,7 @@ class ShardLoader final : public persistence::RdbLoadHandler {
       }
       db.erase(key, now_ms_);
     }
-    db.set(key, std::move(value));
+    db.set(key, std::move(value)).restore_access(info.lru_idle_s, info.lfu_freq);
     if (info.expire_ms != storage::kNoExpiry) db.set_expire(key, info.expire_ms);
     ++loaded;
     return true;

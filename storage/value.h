@@ -78,6 +78,17 @@ class Value {
     lfu_time_ = minutes;
     access_ = (access_ & access::kLruClockMax) | (uint32_t{counter} << 24);
   }
+  // Access information carried by a file or a RESTORE: seconds idle
+  // (IDLE / IDLETIME) and the LFU counter (FREQ); -1 when absent.
+  void restore_access(int64_t lru_idle_s, int lfu_freq) {
+    if (lfu_freq >= 0) set_lfu(access::lfu_minutes(), static_cast<uint8_t>(lfu_freq));
+    if (lru_idle_s >= 0) {
+      const int64_t clock = access::lru_clock();
+      int64_t when = clock - lru_idle_s;
+      if (when < 0) when = (clock + access::kLruClockMax / 2) % access::kLruClockMax;  // as Redis
+      set_lru(static_cast<uint32_t>(when));
+    }
+  }
   // A new key: accessed now, LFU counter at its initial value.
   void init_access() {
     lfu_time_ = access::lfu_minutes();

@@ -127,13 +127,7 @@ void restore_command(CommandContext& ctx) {
   if (ttl != 0) db.set_expire(key, ttl);
   // IDLETIME sets the LRU clock back (seconds), FREQ the LFU counter (as
   // Redis's objectSetLRUOrLFU; both are kept, see storage/access_meta.h).
-  if (lfu_freq >= 0) stored.set_lfu(storage::access::lfu_minutes(), static_cast<uint8_t>(lfu_freq));
-  if (lru_idle >= 0) {
-    const int64_t clock = storage::access::lru_clock();
-    int64_t abs = clock - lru_idle;
-    if (abs < 0) abs = (clock + storage::access::kLruClockMax / 2) % storage::access::kLruClockMax;
-    stored.set_lru(static_cast<uint32_t>(abs));
-  }
+  stored.restore_access(lru_idle, static_cast<int>(lfu_freq));
   if (type == ValueType::kList || type == ValueType::kZSet || type == ValueType::kStream) ctx.signal_key_ready(key);
   ctx.notify(notify::kGeneric, "restore", key);
   ctx.reply.ok();
