@@ -500,8 +500,16 @@ KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, p
   ctx.changed_keys = changed;
   AofCommand aof(spec, args, keyspace, db, reply);
   stats::CallTimer timer(spec, args, reply.buffer());  // commandstats, slowlog, latency (server/stats.h)
+  const bool counting = std::exchange(storage::lookup_stats::counting, !(spec.flags & kCmdWrite));
   spec.keyed(ctx);
+  storage::lookup_stats::counting = counting;  // (a script's redis.call runs nested in here)
   timer.finish(config);
+  if ((storage::lookup_stats::hits | storage::lookup_stats::misses) != 0) {
+    if (ShardThread* thread = ShardThread::current()) {
+      ThreadCounters::add(thread->counters().keyspace_hits, std::exchange(storage::lookup_stats::hits, 0));
+      ThreadCounters::add(thread->counters().keyspace_misses, std::exchange(storage::lookup_stats::misses, 0));
+    }
+  }
   aof.done(ctx);
   KeyedOutcome outcome;
   outcome.rerun_globally = ctx.rerun_globally;

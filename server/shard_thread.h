@@ -32,6 +32,8 @@ struct ThreadCounters {
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
   std::atomic<uint64_t> dirty{0};  // write commands run on this thread (save points)
+  std::atomic<uint64_t> keyspace_hits{0};    // key lookups of read commands (storage::lookup_stats)
+  std::atomic<uint64_t> keyspace_misses{0};
   static void add(std::atomic<uint64_t>& counter, uint64_t n = 1) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -39,6 +41,8 @@ struct ThreadCounters {
     commands_processed.store(0, std::memory_order_relaxed);
     net_input_bytes.store(0, std::memory_order_relaxed);
     net_output_bytes.store(0, std::memory_order_relaxed);
+    keyspace_hits.store(0, std::memory_order_relaxed);
+    keyspace_misses.store(0, std::memory_order_relaxed);
   }
 };
 

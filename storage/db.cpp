@@ -53,13 +53,18 @@ Value* Db::find(std::string_view key, int64_t now_ms) {
   DC_TABLE_OR(nullptr);
   const uint64_t h = KeyTable::hash(key);
   KeyTable::Node* n = t.find(key, h);
-  if (n == nullptr) return nullptr;
+  if (n == nullptr) {
+    if (lookup_stats::counting) ++lookup_stats::misses;
+    return nullptr;
+  }
   if (n->has_expire() && is_expired(t.expire_of(n, h), now_ms)) {
     report(*this, key, KeyEvent::kExpired);
     t.erase(n, h);
     ++expired_keys_;
+    if (lookup_stats::counting) ++lookup_stats::misses;
     return nullptr;
   }
+  if (lookup_stats::counting) ++lookup_stats::hits;
   if (!access::t_no_touch) n->value.touch();
   return &n->value;
 }

@@ -17,6 +17,16 @@
 
 namespace distcache::storage {
 
+// Lookups made by read commands, Redis's keyspace_hits / keyspace_misses:
+// Db::find() counts into these (per thread, no atomics) while the thread's
+// current command is a read (the server sets lookup_counting around it and
+// collects the counts afterwards).
+namespace lookup_stats {
+inline thread_local bool counting = false;
+inline thread_local uint64_t hits = 0;
+inline thread_local uint64_t misses = 0;
+}  // namespace lookup_stats
+
 class KeyTable;  // the hash table, see key_table.h
 
 inline constexpr int64_t kNoExpiry = -1;

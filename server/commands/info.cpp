@@ -233,7 +233,7 @@ void write_stats(std::string& out, Server& server, int64_t now_ms, const Snapsho
       "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\n"
       "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\n"
       "evicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
-      "keyspace_hits:0\r\nkeyspace_misses:0\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
+      "keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
       "pubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
       "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
       "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n"
@@ -244,6 +244,7 @@ void write_stats(std::string& out, Server& server, int64_t now_ms, const Snapsho
       "reply_buffer_expands:0\r\n",
       st.connections_received.load(), commands, static_cast<int64_t>(r.ops), in, net_out, r.in_kbps, r.out_kbps,
       st.rejected_connections.load(), st.expired_keys.load(), evicted_keys_total(),
+      server.sum_counter(&ThreadCounters::keyspace_hits), server.sum_counter(&ThreadCounters::keyspace_misses),
       PubSub::of(server).distinct_names(PubSub::kChannel), PubSub::of(server).distinct_names(PubSub::kPattern),
       PubSub::of(server).distinct_names(PubSub::kShardChannel), tracking_table_keys(), tracking_table_keys(),
       stats::total_error_replies(), commands, commands);
