@@ -12,7 +12,6 @@
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
 #include "server/transaction.h"
-#include "server/watch.h"
 
 namespace distcache::server {
 namespace {
@@ -37,13 +36,7 @@ struct ReloadState {
 // them out first) and refilled with its own keys of the file.
 void reload_shard(Server& server, ShardThread& shard, ReloadState& state, int64_t now_ms) {
   if (!state.saved) return;
-  if (state.options.flush) {
-    if (ShardSnapshot* snapshot = shard.snapshot()) snapshot->take_all();
-    if (!shard.watches().empty())
-      for (size_t db = 0; db < shard.keyspace().size(); ++db)
-        shard.watches().touch_existing(static_cast<int>(db), shard.keyspace().db(db), now_ms);
-    shard.keyspace().clear();
-  }
+  if (state.options.flush) shard.empty_all_databases(now_ms);
   state.loads[shard.index()] = load_snapshot_into_shard(server, shard, state.options.merge);
 }
 

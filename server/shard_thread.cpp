@@ -195,6 +195,14 @@ void ShardThread::begin_snapshot(std::unique_ptr<ShardSnapshot> s) { snapshot_ =
 
 void ShardThread::end_snapshot() { snapshot_.reset(); }
 
+void ShardThread::empty_all_databases(int64_t now_ms) {
+  if (snapshot_) snapshot_->take_all();
+  if (!watches_.empty())
+    for (size_t db = 0; db < keyspace_.size(); ++db)
+      watches_.touch_existing(static_cast<int>(db), keyspace_.db(db), now_ms);
+  keyspace_.clear();
+}
+
 // `save <seconds> <changes> ...`: a BGSAVE once any pair is met, as Redis's
 // serverCron; after a failed save, retried no sooner than 5 seconds later.
 void ShardThread::check_save_points() {

@@ -63,6 +63,9 @@ class ShardThread {
   ShardSnapshot* snapshot() { return snapshot_.get(); }
   void begin_snapshot(std::unique_ptr<ShardSnapshot> s);
   void end_snapshot();
+  // Empties every database of this shard as FLUSHALL does: a running
+  // snapshot writes the keys it still owes first, WATCHers see them change.
+  void empty_all_databases(int64_t now_ms);
   ThreadCounters& counters() { return counters_; }
   boost::asio::io_context& io() { return *io_; }
 

@@ -239,13 +239,7 @@ void flushall(ConnectionContext& ctx) {
   Server& server = ctx.server;
   const int64_t now_ms = ctx.now_ms;
   ctx.for_each_shard_exclusive(
-      [now_ms](ShardThread& s) {
-        if (ShardSnapshot* snapshot = s.snapshot()) snapshot->take_all();
-        if (!s.watches().empty())
-          for (size_t db = 0; db < s.keyspace().size(); ++db)
-            s.watches().touch_existing(static_cast<int>(db), s.keyspace().db(db), now_ms);
-        s.keyspace().clear();
-      },
+      [now_ms](ShardThread& s) { s.empty_all_databases(now_ms); },
       [&reply, &server, db = ctx.session.db, args = &ctx.args, in_exec = ctx.holds_all_shards] {
         server.stats().dirty.fetch_add(1, std::memory_order_relaxed);
         if (!in_exec) aof_log_keyspace_command(db, *args);
