@@ -39,7 +39,9 @@ int64_t monotonic_us() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Accepts on shard thread 0 and hands each new socket to the shards in turn.
+// Accepts on the main thread's own loop and hands each new socket to the shards in turn. It
+// must not share a shard's loop: a long script or command there would stall every new client
+// and the shutdown signal.
 class Listener {
  public:
   Listener(Server& server, asio::io_context& io) : server_(server), io_(io) {}
@@ -182,7 +184,9 @@ int Server::run() {
     log(LogLevel::kWarning, "{}", *acl_error);
     return 1;
   }
-  listener_ = std::make_unique<Listener>(*this, shards_[0]->io());
+  asio::io_context accept_loop;  // run by this (main) thread: accepts and signals only
+  post_to_accept_loop_ = [&accept_loop](std::function<void()> fn) { asio::post(accept_loop, std::move(fn)); };
+  listener_ = std::make_unique<Listener>(*this, accept_loop);
   std::string error = listener_->bind(config_.bind, config_.port, config_.tcp_backlog);
   if (!error.empty()) {
     log(LogLevel::kWarning, "{}", error);
@@ -190,8 +194,8 @@ int Server::run() {
   }
   bound_port_ = listener_->bound_port();
 
-  // Signals are delivered to thread 0's loop; shutdown is then an ordinary event.
-  asio::signal_set signals(shards_[0]->io(), SIGINT, SIGTERM);
+  // Signals are delivered to the accept loop; shutdown is then an ordinary event.
+  asio::signal_set signals(accept_loop, SIGINT, SIGTERM);
   cancel_signal_wait_ = [&signals] {
     boost::system::error_code ec;
     signals.cancel(ec);
@@ -213,7 +217,9 @@ int Server::run() {
   ops::notify_supervisor_ready(config_);  // supervised systemd (server/ops.h)
   for (auto& s : shards_) s->start();
   aof_->start();
+  accept_loop.run();  // returns once shutdown has closed the acceptors and cancelled the signal wait
   for (auto& s : shards_) s->join();
+  post_to_accept_loop_ = nullptr;
   cluster::stop();
   if (shutdown_watchdog_.joinable()) {
     {
@@ -286,10 +292,10 @@ void Server::set_running_snapshot(std::shared_ptr<SnapshotFile> file) {
 
 void Server::request_shutdown() {
   if (shutting_down_.exchange(true)) return;
-  // Stop accepting on thread 0, then let each thread flush and close its clients.
-  shards_[0]->post([this] {
+  // Stop accepting, then let each thread flush and close its clients.
+  post_to_accept_loop_([this] {
     listener_->stop();
-    cancel_signal_wait_();  // the pending signal wait would keep thread 0's loop alive
+    cancel_signal_wait_();  // the pending signal wait would keep the accept loop alive
     log(LogLevel::kWarning, "User requested shutdown...");
     for (auto& s : shards_) {
       ShardThread* shard = s.get();

@@ -99,6 +99,7 @@ class Server {
   int bound_port_ = 0;
   std::thread shutdown_watchdog_;
   std::function<void()> cancel_signal_wait_;  // set by run(); keeps Asio out of this header
+  std::function<void(std::function<void()>)> post_to_accept_loop_;  // set by run(), same reason
   std::mutex shutdown_mutex_;
   std::condition_variable shutdown_cv_;
   bool threads_exited_ = false;

@@ -568,9 +568,6 @@ class BadInputTest(harness.ServerTestCase):
         self.assertEqual(t, r)
         self.bystander.command("DEL", "bad-input:lua", "notdeclared")
 
-    @unittest.skip("open bug (issue 7 notes): after test_script_errors has run on the same server, an endless "
-                   "EVAL is sometimes never killable (SCRIPT KILL answers NOTBUSY for 30 s) and the server then "
-                   "stays busy; each script of test_script_errors alone does not trigger it")
     def test_script_loops_forever(self):
         """An endless script is killed with SCRIPT KILL from another
         connection; the killed script gets Redis's error, and afterwards every
