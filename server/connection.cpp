@@ -145,7 +145,8 @@ void Connection::on_read(size_t bytes) {
 }
 
 // A pipeline of requests arrived at once: ask the memory system for the
-// keys' hash buckets, then for their first nodes, before running any of them,
+// keys' hash buckets, then for their first nodes, then for long keys' bytes,
+// before running any of them,
 // so the cache misses of the whole batch overlap (they dominate the cost of
 // small commands). Only keys of this thread's own shard are touched.
 void Connection::prefetch_keys(const char* data, size_t len) {
@@ -162,6 +163,7 @@ void Connection::prefetch_keys(const char* data, size_t len) {
   const storage::Db& db = thread_.keyspace().db(static_cast<size_t>(session_.db));
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 1);
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 2);
+  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 3);
 }
 
 size_t Connection::process(const char* data, size_t len) {

@@ -96,6 +96,15 @@ class ChainedTable {
       if (!rehashing()) break;
     }
   }
+  // The first entry of h's chain (in the old array if its bucket there has
+  // not moved yet), or nullptr.
+  E* first_in_chain(uint64_t h) const {
+    const Tab& old = t_[0];
+    if (old.size == 0) return nullptr;
+    const size_t idx = h & (old.size - 1);
+    if (!rehashing() || idx >= rehash_idx_) return old.b[idx];
+    return t_[1].b[h & (t_[1].size - 1)];
+  }
   void prefetch_chain(uint64_t h) const {
     for (int i = 0; i < 2; ++i) {
       const Tab& t = t_[i];

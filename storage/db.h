@@ -100,7 +100,8 @@ class Db {
   ExpireStats active_expire(int64_t now_ms, size_t max_checks);
 
   // Cache prefetch for a key looked up soon (stage 1: its bucket, stage 2:
-  // the first node of its chain). Hints only: never changes anything.
+  // the first node of its chain, stage 3: a long key's bytes). Hints only:
+  // never changes anything.
   void prefetch(std::string_view key, int stage) const;
 
   // --- point-in-time snapshots (BGSAVE without fork; server/snapshot.h)

@@ -9,8 +9,10 @@ void Db::prefetch(std::string_view key, int stage) const {
   const uint64_t h = KeyTable::hash(key);
   if (stage == 1)
     table_->prefetch_buckets(h);
-  else
+  else if (stage == 2)
     table_->prefetch_chain(h);
+  else
+    table_->prefetch_key_bytes(key, h);
 }
 
 void Db::snapshot_begin() {

@@ -1,13 +1,18 @@
 #pragma once
 // An immutable byte string of 16 bytes for keys held by the key table: up to
 // 15 bytes inline (byte 15 holds the length), otherwise a pointer to an
-// exact-size heap block of the bytes plus the size (56 bits) under the tag.
+// exact-size heap block of the bytes, the size (40 bits) and a 16-bit
+// fingerprint of the key (given by the owner, e.g. bits of its hash) under
+// the tag. equals() compares size and fingerprint before it reads the heap
+// bytes, so walking a hash chain past other long keys costs no cache miss on
+// their bytes.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string_view>
 
 namespace distcache::storage {
@@ -17,7 +22,7 @@ class KeyString {
   static constexpr size_t kInlineCapacity = 15;
 
   KeyString() noexcept { bytes_[15] = 0; }
-  explicit KeyString(std::string_view s) {
+  explicit KeyString(std::string_view s, uint16_t fingerprint = 0) {
     const size_t n = s.size();
     if (n <= kInlineCapacity) {
       if (n) std::memcpy(bytes_, s.data(), n);
@@ -28,7 +33,11 @@ class KeyString {
     if (p == nullptr) throw std::bad_alloc();
     std::memcpy(p, s.data(), n);
     std::memcpy(bytes_, &p, sizeof p);
-    const uint64_t word = static_cast<uint64_t>(n) | (uint64_t{kHeapTag} << 56);
+    if (n > kMaxSize) {
+      std::free(p);
+      throw std::length_error("key too long");
+    }
+    const uint64_t word = static_cast<uint64_t>(n) | (uint64_t{fingerprint} << 40) | (uint64_t{kHeapTag} << 56);
     std::memcpy(bytes_ + 8, &word, 8);
   }
   KeyString(const KeyString&) = delete;
@@ -52,7 +61,22 @@ class KeyString {
     if (!is_heap()) return bytes_[15];
     uint64_t word;
     std::memcpy(&word, bytes_ + 8, 8);
-    return static_cast<size_t>(word & ((uint64_t{1} << 56) - 1));
+    return static_cast<size_t>(word & kMaxSize);
+  }
+  // The fingerprint given at construction (0 for inline keys, which need none).
+  uint16_t fingerprint() const noexcept {
+    if (!is_heap()) return 0;
+    uint64_t word;
+    std::memcpy(&word, bytes_ + 8, 8);
+    return static_cast<uint16_t>(word >> 40);
+  }
+  // view() == k, for a k whose fingerprint (as given to the constructor) is fp.
+  bool equals(std::string_view k, uint16_t fp) const noexcept {
+    if (!is_heap()) return bytes_[15] == k.size() && std::memcmp(bytes_, k.data(), k.size()) == 0;
+    uint64_t word;
+    std::memcpy(&word, bytes_ + 8, 8);
+    const uint64_t expected = static_cast<uint64_t>(k.size()) | (uint64_t{fp} << 40) | (uint64_t{kHeapTag} << 56);
+    return word == expected && std::memcmp(data(), k.data(), k.size()) == 0;
   }
   const char* data() const noexcept {
     if (!is_heap()) return reinterpret_cast<const char*>(bytes_);
@@ -66,6 +90,7 @@ class KeyString {
 
  private:
   static constexpr unsigned char kHeapTag = 0xFF;
+  static constexpr uint64_t kMaxSize = (uint64_t{1} << 40) - 1;
   static_assert(std::endian::native == std::endian::little);
   void release() noexcept {
     if (is_heap()) std::free(const_cast<char*>(data()));

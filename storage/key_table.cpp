@@ -90,16 +90,28 @@ KeyTable::~KeyTable() { clear(); }
 
 KeyNode* KeyTable::find(std::string_view key, uint64_t h) {
   main_.step();
-  return main_.find(h, [key](const KeyNode* n) { return n->key.view() == key; });
+  const uint16_t fp = fingerprint(h);
+  return main_.find(h, [key, fp](const KeyNode* n) { return n->key.equals(key, fp); });
 }
 
 const KeyNode* KeyTable::find(std::string_view key, uint64_t h) const {
-  return main_.find(h, [key](const KeyNode* n) { return n->key.view() == key; });
+  const uint16_t fp = fingerprint(h);
+  return main_.find(h, [key, fp](const KeyNode* n) { return n->key.equals(key, fp); });
+}
+
+void KeyTable::prefetch_key_bytes(std::string_view key, uint64_t h) const {
+  if (key.size() <= KeyString::kInlineCapacity) return;
+  const KeyNode* n = main_.first_in_chain(h);
+  if (n == nullptr) return;
+  if (n->key.size() == key.size() && n->key.fingerprint() == fingerprint(h))
+    __builtin_prefetch(n->key.data());
+  else if (const KeyNode* next = n->next())
+    __builtin_prefetch(next);
 }
 
 KeyNode* KeyTable::insert(std::string_view key, uint64_t h, Value&& v) {
   main_.step();
-  auto* n = new KeyNode(key, std::move(v));
+  auto* n = new KeyNode(key, fingerprint(h), std::move(v));
   n->link = born_mark_;
   main_.insert(n, h);
   return n;

@@ -36,7 +36,7 @@ struct KeyNode {
   KeyString key;
   Value value;
 
-  KeyNode(std::string_view k, Value&& v) : key(k), value(std::move(v)) {}
+  KeyNode(std::string_view k, uint16_t fingerprint, Value&& v) : key(k, fingerprint), value(std::move(v)) {}
   KeyNode* next() const { return reinterpret_cast<KeyNode*>(link & ~kFlags); }
   bool has_expire() const { return (link & kHasExpire) != 0; }
 };
@@ -59,15 +59,22 @@ class KeyTable {
   KeyTable& operator=(const KeyTable&) = delete;
 
   static uint64_t hash(std::string_view key) { return hash_bytes(key); }
+  // What a long key's KeyString keeps of its hash: bits that the bucket index
+  // (the low bits) does not use.
+  static uint16_t fingerprint(uint64_t h) { return static_cast<uint16_t>(h >> 48); }
 
   // Lookups take the key's hash (compute it once with hash()). The non-const
   // find advances an ongoing rehash by one bucket; the const one never mutates.
   Node* find(std::string_view key, uint64_t h);
   const Node* find(std::string_view key, uint64_t h) const;
 
-  // See ChainedTable::prefetch_buckets / prefetch_chain.
+  // See ChainedTable::prefetch_buckets / prefetch_chain. prefetch_key_bytes
+  // is a third stage for keys too long to be inline: once the chain's first
+  // node is likely cached, it prefetches that node's key bytes if the node
+  // may be this key, else the next node of the chain.
   void prefetch_buckets(uint64_t h) const { main_.prefetch_buckets(h); }
   void prefetch_chain(uint64_t h) const { main_.prefetch_chain(h); }
+  void prefetch_key_bytes(std::string_view key, uint64_t h) const;
 
   // Inserts a key that must not be present.
   Node* insert(std::string_view key, uint64_t h, Value&& v);

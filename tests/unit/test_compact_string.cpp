@@ -186,6 +186,28 @@ TEST_CASE("KeyString: inline and heap keys", "[compact_string]") {
   }
 }
 
+TEST_CASE("KeyString: equals checks size and fingerprint before the bytes", "[compact_string]") {
+  for (size_t n : {0, 1, 15, 16, 17, 100, 5000}) {
+    const std::string s = pattern_string(n, 5);
+    KeyString k(s, 0xBEEF);
+    CHECK(k.fingerprint() == (n > KeyString::kInlineCapacity ? 0xBEEF : 0));
+    CHECK(k.equals(s, 0xBEEF));
+    CHECK(k.view() == s);
+    std::string other = s + "x";
+    CHECK_FALSE(k.equals(other, 0xBEEF));
+    if (n > 0) {
+      std::string changed = s;
+      changed.back() ^= 1;
+      CHECK_FALSE(k.equals(changed, 0xBEEF));
+      CHECK_FALSE(k.equals(s.substr(0, n - 1), 0xBEEF));
+    }
+    // Inline keys ignore the fingerprint; long ones compare it first.
+    CHECK(k.equals(s, 0x1234) == (n <= KeyString::kInlineCapacity));
+    KeyString moved(std::move(k));
+    CHECK(moved.equals(s, 0xBEEF));
+  }
+}
+
 TEST_CASE("Value: types, encodings, clone", "[value]") {
   using distcache::storage::type_name;
   CHECK(type_name(ValueType::kString) == "string");
