@@ -2362,6 +2362,11 @@ void Aof::on_config_set(std::string_view name) {
   }
 }
 
+uint64_t Aof::buffered_bytes() {
+  std::lock_guard lock(write_mu_);
+  return failed_bytes_.empty() ? 0 : failed_bytes_.capacity();
+}
+
 void Aof::info(std::string& out) const {
   const int st = state_.load();
   const bool rewriting = rewrite_in_progress_.load();

@@ -227,6 +227,9 @@ class Aof {
   void on_config_set(std::string_view name);
   // INFO persistence: the aof_* lines.
   void info(std::string& out) const;
+  // Bytes held for the file and not written yet (a failed write's retry
+  // buffer): INFO mem_aof_buffer, left out of maxmemory's count (memory_limit.h).
+  uint64_t buffered_bytes();
   bool enabled() const { return state_.load(std::memory_order_relaxed) != kOff; }
 
   // ---- internal, used by the hooks above

@@ -37,7 +37,10 @@ struct BlockedClient {
   std::function<void()> resume;            // owns the connection; run and dropped on `home`
   ShardThread* home = nullptr;
   const CommandSpec* spec = nullptr;
-  const protocol::ArgList* args = nullptr; // the connection's own, untouched while suspended
+  const protocol::ArgList* args = nullptr; // = &owned_args
+  // A copy of the command: retries run it on the keys' threads, and the
+  // connection (and its own argument list) may go away meanwhile.
+  protocol::ArgList owned_args;
   int db = 0;
   int resp = 2;
   CommandContext::TimeoutReply timeout_reply = CommandContext::TimeoutReply::kNullArray;

@@ -49,11 +49,13 @@ struct ClientSession {
   bool no_touch = false;
   bool monitor = false;
   int64_t obuf_soft_limit_since_ms = 0;
+  int64_t accounted_memory = 0;  // this client's bytes as last counted for maxmemory-clients (server/ops.h)
   // Cluster mode (server/cluster/redirect.h): ASKING for the next command, READONLY,
   // and a command whose redirection check already passed (re-dispatched).
   bool cluster_asking = false;
   bool cluster_readonly = false;
   bool cluster_routed = false;
+  bool cluster_asked = false;  // ASKING applies to the command being run (checked again where its keys are)
 };
 
 }  // namespace distcache::server

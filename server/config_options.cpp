@@ -59,6 +59,7 @@ enum class Kind {
   kKeyspaceEvents,           // notify-keyspace-events class letters
   kClientOutputBufferLimit,  // "<class> <hard> <soft> <seconds>" groups
   kOomScoreAdjValues,        // three integers in [-2000, 2000]
+  kMemoryOrPercent,          // bytes (with units) or "<n>%" (stored as -n), as maxmemory-clients
 };
 
 enum Flag : unsigned {
@@ -110,6 +111,7 @@ constexpr const char* kMaxmemoryPolicy[] = {"volatile-lru",   "volatile-lfu", "v
                                             "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
                                             "allkeys-random", "noeviction"};
 constexpr const char* kReplDisklessLoad[] = {"disabled", "on-empty-db", "swapdb"};
+constexpr const char* kAclPubsubDefault[] = {"allchannels", "resetchannels"};
 
 std::optional<std::string> validate_dbfilename(std::string_view v);
 std::optional<std::string> validate_appendfilename(std::string_view v);
@@ -231,6 +233,9 @@ const std::vector<Option>& options() {
        .default_value = "", .help = "Password clients must AUTH with (\"\" = none)"},
       {.name = "aclfile", .group = Group::kSecurity, .kind = Kind::kString, .flags = kImmutable,
        .default_value = "", .help = "ACL users file for ACL LOAD / ACL SAVE (\"\" = users from `user` lines)"},
+      {.name = "acl-pubsub-default", .group = Group::kSecurity, .kind = Kind::kEnum, .default_value = "resetchannels",
+       .choices = kAclPubsubDefault,
+       .help = "Channel rule of new ACL users and selectors: resetchannels (none) or allchannels (&*)"},
 
       // --- cluster
       {.name = "cluster-enabled", .group = Group::kCluster, .kind = Kind::kBool, .flags = kImmutable,
@@ -287,11 +292,23 @@ const std::vector<Option>& options() {
        .max = kIntMax, .help = "LFU counter growth: higher = more hits per step"},
       {.name = "lfu-decay-time", .group = Group::kLimits, .kind = Kind::kInt, .default_value = "1", .min = 0,
        .max = kIntMax, .help = "Minutes per LFU counter decrement (0 = never decays)"},
-      {.name = "lazyfree-lazy-eviction", .kind = Kind::kBool, .default_value = "no"},
-      {.name = "lazyfree-lazy-expire", .kind = Kind::kBool, .default_value = "no"},
-      {.name = "lazyfree-lazy-server-del", .kind = Kind::kBool, .default_value = "no"},
-      {.name = "lazyfree-lazy-user-del", .kind = Kind::kBool, .default_value = "no"},
-      {.name = "lazyfree-lazy-user-flush", .kind = Kind::kBool, .default_value = "no"},
+      {.name = "maxmemory-clients", .group = Group::kLimits, .kind = Kind::kMemoryOrPercent, .default_value = "0",
+       .min = 0, .max = kLLMax,
+       .help = "Client eviction: when all clients' buffers (CLIENT LIST tot-mem) exceed this, the biggest "
+               "clients are disconnected, except CLIENT NO-EVICT ones (0 = off; n% = share of maxmemory; "
+               "at least 128kb)"},
+      // lazyfree-*: with "yes" Redis frees large values in a background thread. distcache frees
+      // every value on the shard thread that owns it (only that shard waits), whatever these say.
+      {.name = "lazyfree-lazy-eviction", .group = Group::kLimits, .kind = Kind::kBool, .default_value = "no",
+       .help = "Accepted (Redis: free evicted values in the background); values are freed by their shard thread"},
+      {.name = "lazyfree-lazy-expire", .group = Group::kLimits, .kind = Kind::kBool, .default_value = "no",
+       .help = "Accepted (Redis: free expired values in the background); values are freed by their shard thread"},
+      {.name = "lazyfree-lazy-server-del", .group = Group::kLimits, .kind = Kind::kBool, .default_value = "no",
+       .help = "Accepted (Redis: background freeing for implicit deletes); values are freed by their shard thread"},
+      {.name = "lazyfree-lazy-user-del", .group = Group::kLimits, .kind = Kind::kBool, .default_value = "no",
+       .help = "Accepted (Redis: DEL acts as UNLINK); DEL and UNLINK both free on the key's shard thread"},
+      {.name = "lazyfree-lazy-user-flush", .group = Group::kLimits, .kind = Kind::kBool, .default_value = "no",
+       .help = "Accepted (Redis: FLUSHALL/FLUSHDB default to ASYNC); flushes free on the shard threads"},
       {.name = "client-output-buffer-limit", .kind = Kind::kClientOutputBufferLimit, .flags = kMultiArg,
        .default_value = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
       {.name = "notify-keyspace-events", .group = Group::kGeneral, .kind = Kind::kKeyspaceEvents,
@@ -791,6 +808,21 @@ std::optional<std::string> parse_value(const Option& o, std::string_view text, c
       out = std::move(s);
       return std::nullopt;
     }
+    case Kind::kMemoryOrPercent: {
+      if (!text.empty() && text.back() == '%') {
+        std::string_view digits = text.substr(0, text.size() - 1);
+        auto v = (!digits.empty() && digits[0] != '-' && digits[0] != '+') ? parse_ll(digits) : std::nullopt;
+        if (!v) return "argument must be a memory or percent value";
+        if (*v > 100) return "percentage argument must be less or equal to 100";
+        out = -*v;  // "0%" is 0: off
+        return std::nullopt;
+      }
+      auto v = (!text.empty() && text[0] == '-') ? std::nullopt : parse_memory(text);
+      if (!v) return "argument must be a memory or percent value";
+      if (*v < o.min || *v > o.max) return range_error(o);
+      out = *v;
+      return std::nullopt;
+    }
   }
   return "unsupported option type";
 }
@@ -804,6 +836,10 @@ std::string render(const Option& o, const Value& v) {
       return std::to_string(std::get<int64_t>(v));
     case Kind::kKeyspaceEvents:
       return render_keyspace_events(std::get<int64_t>(v));
+    case Kind::kMemoryOrPercent: {
+      const int64_t n = std::get<int64_t>(v);
+      return n < 0 ? std::to_string(-n) + "%" : std::to_string(n);
+    }
     case Kind::kEnum: {
       auto i = std::get<int64_t>(v);
       return (i >= 0 && static_cast<size_t>(i) < o.choices.size()) ? o.choices[static_cast<size_t>(i)] : "";
@@ -1002,6 +1038,7 @@ std::string value_syntax(const Option& o) {
     case Kind::kKeyspaceEvents: return "classes from Ag$lshzxeKEtmdn";
     case Kind::kClientOutputBufferLimit: return "class hard soft seconds [...]";
     case Kind::kOomScoreAdjValues: return "int int int";
+    case Kind::kMemoryOrPercent: return "bytes (units: k kb m mb g gb) or <n>% of maxmemory";
   }
   return "";
 }

@@ -2,7 +2,10 @@
 
 #include "server/acl/acl.h"
 
+#include <sys/socket.h>
+
 #include <array>
+#include <cstring>
 #include <boost/asio.hpp>
 
 #include "protocol/resp_peek.h"
@@ -98,9 +101,19 @@ void Connection::close_when_flushed() {
   flush();
 }
 
+// Written at the start of the read buffer before each read: Asio may complete
+// a read at once and run its handler later; busy mode (serve_while_busy) must
+// then leave the connection alone, or later bytes would be answered first.
+constexpr char kReadCanary[8] = {'\0', '\xff', '\x13', '\x37', '\xc0', '\x01', '\xfe', '\x7f'};
+
+bool Connection::read_completion_pending() const {
+  return reading_ && std::memcmp(socket_->read_buffer, kReadCanary, sizeof(kReadCanary)) != 0;
+}
+
 void Connection::read_more() {
   if (reading_ || closed_) return;
   reading_ = true;
+  std::memcpy(socket_->read_buffer, kReadCanary, sizeof(kReadCanary));
   socket_->socket.async_read_some(
       asio::buffer(socket_->read_buffer, Socket::kReadChunk),
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
@@ -139,9 +152,9 @@ void Connection::on_read(size_t bytes) {
     processing_ = false;
     if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
   }
+  read_more();  // before the replies leave: the client's next command is not read by Asio ahead of time
   flush();
-  if (ops::enforce_output_limits(*this)) return;  // client-output-buffer-limit normal
-  read_more();
+  ops::enforce_output_limits(*this);  // client-output-buffer-limit normal
 }
 
 // A pipeline of requests arrived at once: ask the memory system for the
@@ -221,8 +234,8 @@ void Connection::resume() {
   // done at once): that process() goes on with the next command itself.
   if (processing_) return;
   run_pending_input();
-  flush();
   read_more();
+  flush();
 }
 
 // Input that arrived while suspended is run in place from pending_pos_: a
@@ -254,9 +267,21 @@ void Connection::flush() {
   }
   writing_.swap(out_);
   out_.clear();
-  write_in_progress_ = true;
   ThreadCounters::add(thread_.counters().net_output_bytes, writing_.size());
-  asio::async_write(socket_->socket, asio::buffer(writing_),
+  // Replies that fit in the socket buffer go out now (as Asio's first,
+  // speculative write would), without an Asio write whose handler runs later:
+  // a script running past busy-reply-threshold can then still answer this
+  // client (server/scripting/busy_clients.cpp). The rest goes through Asio.
+  const ssize_t sent =
+      ::send(socket_->socket.native_handle(), writing_.data(), writing_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent == static_cast<ssize_t>(writing_.size()) && !session_.close_after_reply) {
+    if (writing_.capacity() > 1024 * 1024) std::string().swap(writing_);
+    writing_.clear();
+    return;
+  }
+  const size_t offset = sent > 0 ? static_cast<size_t>(sent) : 0;
+  write_in_progress_ = true;
+  asio::async_write(socket_->socket, asio::buffer(writing_.data() + offset, writing_.size() - offset),
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                       self->write_in_progress_ = false;
                       if (ec) {
@@ -291,6 +316,26 @@ void Connection::on_written() {
   flush();
 }
 
+namespace {
+// CLIENT LIST multi-mem: the commands queued by MULTI, with their arguments.
+size_t queued_commands_memory(const ClientSession& s) {
+  size_t bytes = 0;
+  if (s.multi)
+    for (const auto& q : s.multi->queued) {
+      bytes += sizeof(q) + q.args.size() * 16;
+      for (size_t i = 0; i < q.args.size(); ++i) bytes += q.args[i].size();
+    }
+  return bytes;
+}
+}  // namespace
+
+size_t Connection::memory_usage() const {
+  const size_t argv_mem = args_.size() * sizeof(std::string_view) + command_bytes_;
+  const size_t omem = out_.capacity() + writing_.capacity() + held_pushes_.capacity();
+  return sizeof(*this) + pending_input_.capacity() + Socket::kReadChunk + omem + argv_mem +
+         queued_commands_memory(session_);
+}
+
 std::string Connection::client_info(int64_t now_ms) const {
   // Redis 7.0's CLIENT LIST line (plus 7.2's lib-name / lib-ver).
   auto age = (now_ms - session_.created_ms) / 1000;
@@ -306,11 +351,9 @@ std::string Connection::client_info(int64_t now_ms) const {
   if (flags.empty()) flags = "N";
   const size_t qbuf = pending_input_.size() - pending_pos_;
   const size_t argv_mem = args_.size() * sizeof(std::string_view) + command_bytes_;
-  size_t multi_mem = 0;
-  if (session_.multi)
-    for (const auto& q : session_.multi->queued) multi_mem += sizeof(q) + q.args.size() * 16;
+  const size_t multi_mem = queued_commands_memory(session_);
   const size_t omem = out_.capacity() + writing_.capacity() + held_pushes_.capacity();
-  const size_t tot = sizeof(*this) + pending_input_.capacity() + Socket::kReadChunk + omem + argv_mem + multi_mem;
+  const size_t tot = memory_usage();
   return fmt::format(
       "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} "
       "qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} "

@@ -3,6 +3,7 @@
 // order, and writes replies. Lives on one ShardThread. A command that must run
 // elsewhere suspends the connection until its reply is back, so replies always
 // leave in request order.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +63,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // One line of CLIENT LIST for this connection.
   std::string client_info(int64_t now_ms) const;
 
+  // While a script runs past busy-reply-threshold on this thread: reads and
+  // answers what an idle connection sent (server/scripting/busy_clients.cpp).
+  void serve_while_busy();
+  // start() for a client accepted by a thread in busy mode: its first read
+  // is served by serve_while_busy() until the script ends.
+  void start_while_busy();
+  // A command waiting to run elsewhere (posted to its keys' thread, or for
+  // locks): ticket taken on this thread, claimed where it runs; one still
+  // unclaimed when a script passes busy-reply-threshold is answered BUSY here
+  // instead (answer_busy_if_waiting, server/scripting/busy_clients.cpp).
+  uint64_t take_wait_ticket() {
+    const uint64_t next = (wait_ticket_.load(std::memory_order_relaxed) >> 2) + 1;
+    wait_ticket_.store(next << 2 | 1, std::memory_order_relaxed);
+    return next;
+  }
+  bool claim_wait_ticket(uint64_t ticket) {
+    uint64_t expected = ticket << 2 | 1;
+    return wait_ticket_.compare_exchange_strong(expected, ticket << 2 | 2, std::memory_order_acq_rel);
+  }
+  void answer_busy_if_waiting();
+  // Bytes this client uses (CLIENT LIST tot-mem): buffers plus fixed overhead (maxmemory-clients, server/ops.h).
+  size_t memory_usage() const;
+
  private:
   void read_more();
   void on_read(size_t bytes);
@@ -74,6 +98,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   void on_written();
   void fail_protocol(const std::string& message);
+  // The outstanding read already got bytes whose handler has not run yet.
+  bool read_completion_pending() const;
 
   ShardThread& thread_;
   Server& server_;
@@ -96,6 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t suspend_count_ = 0;
   bool reading_ = false;
   bool write_in_progress_ = false;
+  std::atomic<uint64_t> wait_ticket_{0};  // (ticket << 2) | 1 waiting, 2 claimed, 3 answered BUSY
   bool closed_ = false;
 };
 

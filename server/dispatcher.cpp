@@ -7,6 +7,7 @@
 #include <map>
 
 #include "server/acl/acl.h"
+#include "server/acl/no_touch.h"
 #include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/cluster_state.h"
@@ -72,7 +73,8 @@ std::shared_ptr<BlockedClient> new_blocked_client(Connection& conn, const Comman
   w->conn = &conn;
   w->home = &conn.thread();
   w->spec = &spec;
-  w->args = &args;
+  for (size_t i = 0; i < args.size(); ++i) w->owned_args.add(args[i]);
+  w->args = &w->owned_args;
   w->db = db;
   w->resp = conn.session().resp;
   w->timeout_ms = outcome.timeout_ms;
@@ -126,17 +128,15 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
       steps[s].lock.keys.push_back({db, name});
       state->parts[s].push_back(GatheredKey{db, std::move(name), false, {}, storage::kNoExpiry});
     }
-    steps[s].on_locked = [state, s, now_ms](ShardThread& shard) {
+    steps[s].on_locked = [state, s, now_ms, no_touch = acl::no_touch_for(conn.session(), spec)](ShardThread& shard) {
+      acl::ClientNoTouchScope scope(no_touch);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
       gather_keys(shard.keyspace(), state->parts[s], now_ms);
     };
     steps[s].on_release = [state, s, now_ms, write, &spec, &args, client_db, reader, writer](ShardThread& shard) {
       std::vector<std::string_view> names;
       for (auto& g : state->parts[s]) names.push_back(g.name);
       if (state->blocked) {  // still under the locks: no write can come between attempt and registration
-        for (auto n : names) {
-          state->blocked->keys.emplace_back(shard.index(), std::string(n));
-          shard.blocking().add(client_db, n, state->blocked);
-        }
+        for (auto n : names) shard.blocking().add(client_db, n, state->blocked);
         return;
       }
       if (!write) {
@@ -156,7 +156,7 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
   }
 
   Connection* c = &conn;
-  auto body = [c, &spec, &args, state, client_db, now_ms, databases, write, retrying] {
+  auto body = [c, &spec, &args, state, shards, client_db, now_ms, databases, write, retrying] {
     // Run the ordinary handler over a scratch keyspace holding the copies.
     storage::Keyspace scratch(databases);
     for (auto& part : state->parts) load_gathered(scratch, part);
@@ -173,7 +173,13 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
     if (outcome.blocked) {
       state->blocked = retrying ? retrying : new_blocked_client(*c, spec, args, client_db, outcome);
       state->blocked->multi_shard = true;
-      if (!retrying) state->blocked->keys.clear();
+      // Its registrations, listed here on one thread: each shard's on_release
+      // then only registers it there (they run concurrently). A retry keeps its list.
+      if (!retrying) {
+        state->blocked->keys.clear();
+        for (size_t s = 0; s < state->parts.size(); ++s)
+          for (const auto& g : state->parts[s]) state->blocked->keys.emplace_back(shards[s], g.name);
+      }
       return;
     }
     if (!write) return;
@@ -217,7 +223,12 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
 void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args, int db,
                            int64_t now_ms, const std::vector<std::string_view>& names, std::function<void()> resume,
                            TrackingReader reader) {
+  acl::ClientNoTouchScope no_touch(conn.session(), spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
   ShardThread& home = conn.thread();
+  if (cluster::state() && !cluster::check_on_shard(conn.session(), home.keyspace(), spec, args, db, conn.reply())) {
+    if (resume) resume();  // MOVED/ASK decided where the keys are, as the command runs (cluster/redirect.h)
+    return;
+  }
   prepare_keys_for_write(home, spec, args, db, names);
   ChangedKeys* changed = changed_keys_buffer(home);
   auto outcome =
@@ -228,7 +239,7 @@ void execute_on_home_shard(Connection& conn, const CommandSpec& spec, const prot
     return;
   }
   touch_watched_keys(home, changed, conn.session().id, /*reply_done=*/!outcome.blocked);
-  if (reader && !outcome.blocked) {
+  if (reader && !outcome.blocked && script_tracking_allowed(spec)) {
     if (names.empty())
       tracking_remember_args(home, reader, spec, args);
     else
@@ -272,8 +283,10 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
     }
     auto resume = conn.suspend();
     Connection* c = &conn;
+    const uint64_t ticket = conn.take_wait_ticket();  // BUSY meanwhile (server/scripting/busy_clients.cpp)
     home.run_when([&home, names, db, write] { return !home.locks().blocks(db, names, write); },
-                  [c, &spec, &args, db, now_ms, names, resume, reader] {
+                  [c, &spec, &args, db, now_ms, names, resume, reader, ticket] {
+                    if (!c->claim_wait_ticket(ticket)) return;  // answered BUSY while it waited
                     execute_on_home_shard(*c, spec, args, db, now_ms, names, resume, reader);
                   });
     return;
@@ -286,13 +299,23 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
   auto resume = conn.suspend();
   Connection* c = &conn;
   ShardThread& owner = server.shard(shard_index);
+  const uint64_t ticket = conn.take_wait_ticket();  // BUSY meanwhile (server/scripting/busy_clients.cpp)
   owner.post([c, &owner, &spec, &args, db, now_ms, write, names = key_names(args, keys), resume = std::move(resume),
-              &home, reader]() mutable {
+              &home, reader, ticket]() mutable {
     auto execute = [c, &owner, &spec, &args, db, now_ms, names, resume = std::move(resume), &home,
-                    reader]() mutable {
+                    reader, ticket]() mutable {
+      if (!c->claim_wait_ticket(ticket)) {  // answered BUSY while it waited: never runs
+        home.post([resume = std::move(resume)] {});  // released on the connection's thread
+        return;
+      }
+      acl::ClientNoTouchScope no_touch(c->session(), spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
       std::string& out = c->remote_reply();
       out.clear();
       protocol::ReplyBuilder reply(&out, c->session().resp);
+      if (cluster::state() && !cluster::check_on_shard(c->session(), owner.keyspace(), spec, args, db, reply)) {
+        home.post([c, resume = std::move(resume)] { c->reply().raw(c->remote_reply()); resume(); });  // MOVED/ASK
+        return;
+      }
       prepare_keys_for_write(owner, spec, args, db, names);
       ChangedKeys* changed = changed_keys_buffer(owner);
       stats::set_current_client(&c->session());  // SLOWLOG names the client (it is suspended meanwhile)
@@ -307,7 +330,7 @@ void run_single_shard(Connection& conn, const CommandSpec& spec, const protocol:
         return;
       }
       touch_watched_keys(owner, changed, c->session().id);
-      if (reader && !outcome.blocked) tracking_remember(owner, reader, names);
+      if (reader && !outcome.blocked && script_tracking_allowed(spec)) tracking_remember(owner, reader, names);
       wake_blocked(owner, spec, args, db, names);
       if (outcome.blocked) {
         auto w = new_blocked_client(*c, spec, args, db, outcome);
@@ -503,7 +526,7 @@ KeyedOutcome run_keyed(const CommandSpec& spec, const protocol::ArgList& args, p
   const bool counting = std::exchange(storage::lookup_stats::counting, !(spec.flags & kCmdWrite));
   spec.keyed(ctx);
   storage::lookup_stats::counting = counting;  // (a script's redis.call runs nested in here)
-  timer.finish(config);
+  if (!ctx.rerun_globally) timer.finish(config);  // (an abandoned script run is counted when it reruns)
   if ((storage::lookup_stats::hits | storage::lookup_stats::misses) != 0) {
     if (ShardThread* thread = ShardThread::current()) {
       ThreadCounters::add(thread->counters().keyspace_hits, std::exchange(storage::lookup_stats::hits, 0));
@@ -581,9 +604,13 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   if (memory_limit_refuses(conn, *spec, args)) return;  // OOM under maxmemory (memory_limit.h)
   if (disk_errors_seen() && refuse_write_for_disk_error(conn, *spec)) return;
   // A script running longer than busy-reply-threshold: other clients get BUSY
-  // (those on the script's own thread wait for it; see script_runner.h).
-  if (!(spec->flags & kCmdAllowBusy) && scripting::script_running() &&
-      scripting::running_script_elapsed_ms() >= scripting::busy_reply_threshold_ms(conn.thread().server().config())) {
+  // (those on the script's own thread too: server/scripting/busy_clients.cpp).
+  if (scripting::busy_refuses(*spec, args, conn.thread().server().config())) {
+    if (spec->name == "exec") {  // Redis: a rejected EXEC discards the transaction
+      reply.error(fmt::format("EXECABORT Transaction discarded because of: {}", scripting::busy_error()));
+      forget_transaction_state(conn.thread().server(), session);
+      return;
+    }
     flag_multi_error(session);
     reply.error(scripting::busy_error());
     return;
@@ -599,6 +626,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   const int64_t now_ms = unix_time_ms();
   TrackingReader reader;
   if (tracking_active()) reader = tracking_before_command(conn, *spec);
+  if (tracking_active() && runs_script(*spec)) reader = script_tracking_reader(conn);  // script_runner.h
 
   if (spec->connection) {
     ConnectionContext ctx(args, reply, session, server, conn.thread(), *spec, now_ms, conn);
@@ -612,6 +640,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
       };
     }
     stats::CallTimer timer(*spec, args, reply.buffer());
+    acl::ClientNoTouchScope no_touch(session, *spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
     spec->connection(ctx);
     timer.finish(server.config());
     return;

@@ -17,6 +17,7 @@
 #include "server/connection.h"
 #include "server/keyspace_events.h"
 #include "server/multi_exec.h"
+#include "server/ops.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
@@ -30,7 +31,13 @@
 // (glibc documents replacing malloc this way) and add the usable size of
 // each block to the calling thread's slot.
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(__SANITIZE_MEMORY__)
+#if defined(__has_feature)  // clang spells "built with a sanitizer" this way, GCC with __SANITIZE_*__
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define DC_SANITIZER_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(__SANITIZE_MEMORY__) || \
+    defined(DC_SANITIZER_BUILD)
 #define DC_COUNT_MALLOC 0
 #else
 #define DC_COUNT_MALLOC 1
@@ -70,6 +77,14 @@ inline void count(int64_t delta) {
 inline int64_t my_bytes() { return my_slot()->bytes.load(std::memory_order_relaxed); }
 
 std::atomic<uint64_t> g_sampled_heap{0};  // fallback (sanitizer builds)
+std::atomic<uint64_t> g_not_counted{0};    // mem_not_counted_for_evict, sampled by the cron
+
+// Redis leaves the AOF buffer (and replication buffers) out of the memory
+// that eviction looks at: a stalled AOF must not empty the dataset.
+inline uint64_t counted_for_evict(uint64_t used) {
+  const uint64_t excluded = g_not_counted.load(std::memory_order_relaxed);
+  return used > excluded ? used - excluded : 0;
+}
 
 }  // namespace
 
@@ -278,8 +293,8 @@ EvictResult evict_on(ShardThread& shard) {
   const int64_t limit = config.maxmemory.load(std::memory_order_relaxed);
   if (limit <= 0) return EvictResult::kOk;
   reload_settings(config);
-  if (used_memory_cheap() <= static_cast<uint64_t>(limit)) return EvictResult::kOk;
-  const uint64_t used = used_memory();
+  if (counted_for_evict(used_memory_cheap()) <= static_cast<uint64_t>(limit)) return EvictResult::kOk;
+  const uint64_t used = counted_for_evict(used_memory());
   if (used <= static_cast<uint64_t>(limit)) return EvictResult::kOk;
   const storage::EvictPolicy policy = current_policy();
   if (policy == storage::EvictPolicy::kNoEviction) return EvictResult::kFail;
@@ -332,13 +347,17 @@ uint64_t used_memory() {
 
 bool malloc_counting_active() { return DC_COUNT_MALLOC != 0; }
 
+uint64_t memory_not_counted_for_evict() { return g_not_counted.load(std::memory_order_relaxed); }
+
 std::string_view maxmemory_policy_name() { return storage::evict_policy_name(current_policy()); }
 
 uint64_t evicted_keys_total() { return g_evicted.load(std::memory_order_relaxed); }
+void reset_evicted_keys() { g_evicted.store(0, std::memory_order_relaxed); }
 
 void memory_limit_config_changed(std::string_view name) {
   if (name.starts_with("maxmemory") || name.starts_with("lfu-"))
     g_settings.reload.store(true, std::memory_order_relaxed);
+  if (name == "maxmemory" || name == "maxmemory-clients") ops::client_eviction_config_changed();
 }
 
 bool memory_limit_refuses(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args) {
@@ -346,7 +365,7 @@ bool memory_limit_refuses(Connection& conn, const CommandSpec& spec, const proto
   const Config& config = shard.server().config();
   reload_settings(config);
   const int64_t limit = config.maxmemory.load(std::memory_order_relaxed);
-  if (limit <= 0 || used_memory_cheap() <= static_cast<uint64_t>(limit)) return false;
+  if (limit <= 0 || counted_for_evict(used_memory_cheap()) <= static_cast<uint64_t>(limit)) return false;
   // Over the limit. The shard owning the command's (first) key evicts its own
   // keys before running a write (evict_before_write): here, evict now if that
   // is this shard, else go by the owner's last attempt.
@@ -388,7 +407,7 @@ bool memory_limit_refuses(Connection& conn, const CommandSpec& spec, const proto
 
 bool memory_limit_refuses_script_call(const Config& config) {
   const int64_t limit = config.maxmemory.load(std::memory_order_relaxed);
-  if (limit <= 0 || used_memory() <= static_cast<uint64_t>(limit)) return false;
+  if (limit <= 0 || counted_for_evict(used_memory()) <= static_cast<uint64_t>(limit)) return false;
   if (current_policy() == storage::EvictPolicy::kNoEviction) return true;
   if (ShardThread* shard = ShardThread::current()) return shard_failing(shard->index());
   for (unsigned i = 0; i < kMaxShards; ++i)  // a script thread: any shard unable to evict
@@ -409,7 +428,9 @@ void memory_limit_cron(ShardThread& shard, int64_t now_ms) {
     g_sampled_heap.store(mi.uordblks + mi.hblkhd, std::memory_order_relaxed);
   }
 #endif
+  if (shard.index() == 0) g_not_counted.store(shard.server().aof().buffered_bytes(), std::memory_order_relaxed);
   reload_settings(shard.server().config());
+  ops::client_eviction_cron(shard);  // maxmemory-clients (server/ops.h)
   if (shard.server().config().maxmemory.load(std::memory_order_relaxed) > 0)
     perform_evictions(shard);
 }

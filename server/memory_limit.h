@@ -46,10 +46,14 @@ inline constexpr std::string_view kOomError = "OOM command not allowed when used
 uint64_t used_memory();
 // True when used_memory() is exact malloc accounting (false: sanitizer builds).
 bool malloc_counting_active();
+// INFO mem_not_counted_for_evict: the AOF's unwritten buffer (Aof::buffered_bytes,
+// sampled by shard 0's cron); eviction compares used_memory() minus this with maxmemory.
+uint64_t memory_not_counted_for_evict();
 
 // The eviction settings, as last read from the configuration.
 std::string_view maxmemory_policy_name();
 uint64_t evicted_keys_total();
+void reset_evicted_keys();  // CONFIG RESETSTAT
 
 // Config::on_set hook: re-read the maxmemory-* / lfu-* settings.
 void memory_limit_config_changed(std::string_view option_name);

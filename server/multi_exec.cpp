@@ -1,4 +1,6 @@
 #include "server/multi_exec.h"
+#include "server/ops.h"
+#include "server/stats.h"
 #include "server/tracking.h"
 
 #include <algorithm>
@@ -7,7 +9,10 @@
 #include <memory>
 #include <set>
 
+#include "server/acl/acl.h"
+#include "server/acl/no_touch.h"
 #include "server/aof.h"
+#include "server/cluster/redirect.h"
 #include "server/cluster/slot.h"
 #include "server/command.h"
 #include "server/commands/arg_util.h"
@@ -80,7 +85,10 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
 
   void start(ConnectionContext& ctx) {
     std::vector<ShardStep> steps;
-    if (plan(steps)) {  // inline: nothing else can run on this thread meanwhile
+    const bool runs_inline = plan(steps);
+    if (cluster::state())  // MOVED/ASK decided under the locks (server/cluster/redirect.h)
+      cluster::guard_exec(home_, steps, multi_->queued, conn_->session(), runs_inline, cluster_error_);
+    if (runs_inline) {  // inline: nothing else can run on this thread meanwhile
       run_body();
       return;
     }
@@ -155,6 +163,11 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
 
   void run_body() {
     protocol::ReplyBuilder& reply = conn_->reply();
+    if (!cluster_error_.empty()) {  // the transaction's keys left (or are leaving) this node
+      reply.error(cluster_error_);
+      finish();
+      return;
+    }
     if (watch_ && (watch_->touched.load(std::memory_order_relaxed) || watch_->expired_since_watch(now_ms_))) {
       reply.null_array();
       finish();
@@ -185,6 +198,12 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   }
 
   void run_command(QueuedCommand& q) {
+    if (!acl_checks_.permit(*conn_, *q.spec, q.args)) {  // ACL rules may have changed since MULTI (server/acl/acl.h)
+      command_done();
+      return;
+    }
+    ops::feed_monitors(*conn_, *q.spec, q.args);  // MONITOR (server/ops.h)
+    acl::ClientNoTouchScope no_touch(conn_->session(), *q.spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
     if (q.spec->connection) {
       run_connection_command(q);
       return;
@@ -229,6 +248,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     const TrackingReader reader = tracking_active() ? tracking_reader_for(*conn_, spec) : TrackingReader{};
     const uint64_t writer = conn_->session().id;
     shard.post([self, &shard, &q, db, resp, reader, writer] {
+      acl::ClientNoTouchScope no_touch(self->conn_->session(), *q.spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
       self->remote_out_.clear();
       protocol::ReplyBuilder reply(&self->remote_out_, resp);
       prepare_keys_for_write(shard, *q.spec, q.args, db, {});
@@ -289,7 +309,8 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     };
     for (auto& [index, part] : gather->parts) {
       ShardThread& shard = server_.shard(index);
-      auto collect = [self, gather, &shard, index = index, run] {  // (a structured binding: clang needs the init-capture)
+      auto collect = [self, gather, &shard, index = index, run, &q] {  // (a structured binding: clang needs the init-capture)
+        acl::ClientNoTouchScope no_touch(self->conn_->session(), *q.spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
         gather_keys(shard.keyspace(), gather->parts[index], self->now_ms_);
         if (gather->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
         if (&shard == &self->home_)
@@ -318,7 +339,9 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
         self->command_done();
       });
     };
+    stats::CallTimer timer(*q.spec, q.args, conn_->reply().buffer());  // commandstats (server/stats.h)
     q.spec->connection(ctx);
+    timer.finish(server_.config());
     if (!suspended) {
       log_connection_command(q, mark, db);
       command_done();
@@ -334,6 +357,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   }
 
   void finish() {
+    ops::feed_monitors_exec_done(*conn_);  // MONITOR shows EXEC after its commands (server/ops.h)
     aof_batch_.write();  // the transaction's commands, before its locks are released
     if (release_) {
       auto release = std::move(release_);
@@ -361,6 +385,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   const int64_t now_ms_;  // one clock for the whole transaction, as Redis 7
   bool whole_keyspace_ = false;
   bool holds_all_shards_ = false;
+  std::string cluster_error_;  // set by cluster::guard_exec: a redirection instead of running
   size_t next_ = 0;
   bool in_command_ = false;
   bool completed_inline_ = false;
@@ -369,6 +394,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
   std::vector<WrittenKey> written_;  // keys the transaction wrote
   ReleaseFn release_;
   std::function<void()> resume_;
+  acl::ExecChecks acl_checks_;  // ACL re-checks and redis.call()'s caller (server/acl/acl.h)
 };
 
 }  // namespace

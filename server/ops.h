@@ -18,6 +18,7 @@ class ConnectionContext;
 struct CommandSpec;
 struct Config;
 class Server;
+class ShardThread;
 
 namespace ops {
 
@@ -36,17 +37,48 @@ inline bool pause_hold(Connection& conn, std::string_view input) {
 void pause_clients(int64_t until_ms, int mode);
 void unpause_clients();
 
-// MONITOR: feed one command to the monitoring clients.
+// MONITOR: feed one command to the monitoring clients, as Redis 7.0 shows
+// them: a client's commands as they run (also those EXEC runs, in order, and
+// then EXEC itself), scripts' redis.call commands as "[<db> lua]" after the
+// EVAL / FCALL line. The dispatcher and EXEC call feed_monitors for each
+// command; EXEC's own line waits for feed_monitors_exec_done (EXEC's end).
 extern std::atomic<int> monitor_count;
 void feed_monitors_slow(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args);
 inline void feed_monitors(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args) {
   if (monitor_count.load(std::memory_order_relaxed) != 0) feed_monitors_slow(conn, spec, args);
 }
+void feed_monitors_exec_done_slow(Connection& conn);
+inline void feed_monitors_exec_done(Connection& conn) {
+  if (monitor_count.load(std::memory_order_relaxed) != 0) feed_monitors_exec_done_slow(conn);
+}
+// A command a script runs (redis.call / redis.pcall) in database `db`.
+void feed_monitors_script_slow(const CommandSpec& spec, const protocol::ArgList& args, int db);
+inline void feed_monitors_script(const CommandSpec& spec, const protocol::ArgList& args, int db) {
+  if (monitor_count.load(std::memory_order_relaxed) != 0) feed_monitors_script_slow(spec, args, db);
+}
 void add_monitor(Connection& conn);
 
-// client-output-buffer-limit for normal clients: true when `conn` went over
-// its limits and was closed.
+// client-output-buffer-limit for normal clients, and maxmemory-clients (see
+// below), after the connection read and ran commands: true when `conn` was
+// closed.
 bool enforce_output_limits(Connection& conn);
+
+// maxmemory-clients (Redis 7.0 client eviction). A client's memory is
+// Connection::memory_usage() (CLIENT LIST tot-mem: query buffer, argv,
+// queued MULTI commands, output buffers, fixed overhead). Every shard thread
+// keeps the total of its own clients in an atomic (its clients' last counted
+// sizes: updated after each read, recounted by its cron); the limit holds
+// for the sum over all threads. Over it, the thread holding the biggest
+// evictable client (not CLIENT NO-EVICT) disconnects it, biggest first,
+// until the total is back under the limit; a thread whose biggest client is
+// smaller than another thread's asks that thread to run the check. Each
+// eviction counts in INFO stats evicted_clients. The limit: the option's
+// bytes, or its percentage of maxmemory (0 when maxmemory is 0); at least
+// 128 KiB when set (as Redis).
+void client_eviction_config_changed();  // maxmemory / maxmemory-clients changed (Config::on_set)
+uint64_t evicted_clients();
+void reset_evicted_clients();  // CONFIG RESETSTAT
+void client_eviction_cron(ShardThread& thread);
 
 // supervised systemd (or auto under systemd): READY=1 to $NOTIFY_SOCKET.
 void notify_supervisor_ready(const Config& config);

@@ -8,7 +8,9 @@
 #include <set>
 #include <unordered_map>
 
+#include "server/cluster/redirect.h"
 #include "server/cluster/slot.h"
+#include "server/acl/no_touch.h"
 #include "server/aof.h"
 #include "server/command_table.h"
 #include "server/connection.h"
@@ -20,6 +22,7 @@
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
+#include "server/stats.h"
 #include "server/transaction.h"
 
 namespace distcache::server {
@@ -99,7 +102,8 @@ template <typename Fn>
 void run_on_and_wait(ShardThread& shard, Fn&& fn) {
   std::promise<void> done;
   auto finished = done.get_future();
-  shard.post([&fn, &done] {
+  shard.post([&fn, &done, no_touch = storage::access::t_no_touch] {
+    acl::ClientNoTouchScope scope(no_touch);  // the caller's CLIENT NO-TOUCH (server/acl/no_touch.h)
     fn();
     done.set_value();
   });
@@ -218,7 +222,7 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
       if (&shard == &home_)
         gather_keys(shard.keyspace(), part, now_ms);
       else
-        run_on_and_wait(shard, [&] { gather_keys(shard.keyspace(), part, now_ms); });
+        run_on_and_wait(shard, [&, &p = part] { gather_keys(shard.keyspace(), p, now_ms); });
     }
     storage::Keyspace scratch(home_.keyspace().size());
     for (auto& [index, part] : parts) load_gathered(scratch, part);
@@ -235,7 +239,7 @@ class GlobalScriptHost final : public KeyspaceScriptHost {
       if (&shard == &home_)
         apply_gathered(shard, part, now_ms);
       else
-        run_on_and_wait(shard, [&] { apply_gathered(shard, part, now_ms); });
+        run_on_and_wait(shard, [&, &p = part] { apply_gathered(shard, p, now_ms); });
     }
   }
 
@@ -264,7 +268,7 @@ bool script_may_run_on_one_shard(const CommandSpec& spec, const protocol::ArgLis
 
 void run_script_holding_all_shards(ShardThread& home, const CommandSpec& spec, const protocol::ArgList& args,
                                    protocol::ReplyBuilder& reply, int db, int64_t now_ms,
-                                   std::vector<WrittenKey>& written) {
+                                   std::vector<WrittenKey>& written, bool* read_something) {
   CommandContext ctx{args, reply, home.keyspace(), db, now_ms, home.server().config()};
   ctx.may_block = false;
   GlobalScriptHost host(ctx, home, declared_keys(spec, args, db), written);
@@ -272,9 +276,12 @@ void run_script_holding_all_shards(ShardThread& home, const CommandSpec& spec, c
   host.aof_batch = aof_current_batch() ? aof_current_batch() : &own_batch;
   {
     AofBatchScope aof_scope(*host.aof_batch);
+    stats::CallTimer timer(spec, args, reply.buffer());  // commandstats, slowlog (server/stats.h)
     run_with_host(spec, ctx, host);
+    timer.finish(ctx.config);
   }
   own_batch.write();  // before the caller releases the locks
+  if (read_something) *read_something = host.has_read();
   // Only a run that reached keys teaches anything (not, say, a NOSCRIPT error).
   if (host.keys_seen() > 0 || host.used_undeclared_keys())
     knowledge().learn(script_identity(spec, args), !host.used_undeclared_keys());
@@ -292,8 +299,29 @@ void dispatch_global_script(Connection& conn, const CommandSpec& spec, const pro
   Connection* c = &conn;
   const int db = conn.session().db;
   auto written = std::make_shared<std::vector<WrittenKey>>();
-  auto body = [c, &spec, &args, db, now_ms, written] {
-    run_script_holding_all_shards(c->thread(), spec, args, c->reply(), db, now_ms, *written);
+  auto read_something = std::make_shared<bool>(false);
+  // CLIENT TRACKING: the declared keys, remembered on their shards if the script read anything.
+  if (TrackingReader reader = tracking_active() ? script_tracking_reader(conn) : TrackingReader{}) {
+    std::vector<int> indexes;
+    if (extract_keys(spec, args, indexes)) {
+      auto by_shard = std::make_shared<std::vector<std::vector<std::string>>>(steps.size());
+      for (int i : indexes) (*by_shard)[shard_of_key(args[i], server.shard_count())].emplace_back(args[i]);
+      for (unsigned i = 0; i < steps.size(); ++i) {
+        if ((*by_shard)[i].empty()) continue;
+        steps[i].on_release = [by_shard, read_something, reader, i](ShardThread& shard) {
+          if (!*read_something) return;
+          std::vector<std::string_view> names((*by_shard)[i].begin(), (*by_shard)[i].end());
+          tracking_remember(shard, reader, names);
+        };
+      }
+    }
+  }
+  auto body = [c, &spec, &args, db, now_ms, written, read_something] {
+    if (cluster::state() &&  // MOVED/ASK decided under the locks (server/cluster/redirect.h)
+        !cluster::check_holding_all_shards(c->thread().server(), c->session(), spec, args, db, c->reply()))
+      return;
+    acl::ClientNoTouchScope no_touch(c->session(), spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
+    run_script_holding_all_shards(c->thread(), spec, args, c->reply(), db, now_ms, *written, read_something.get());
   };
   auto resume = conn.suspend();
   auto done = [&server, written, resume = std::move(resume)] {
@@ -303,17 +331,32 @@ void dispatch_global_script(Connection& conn, const CommandSpec& spec, const pro
   run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));
 }
 
+namespace {
+thread_local bool last_script_read = true;  // script_tracking_allowed()
+}  // namespace
+
+TrackingReader script_tracking_reader(Connection& conn) {
+  // tracking_reader_for() looks only at the command's read-only flag: a
+  // script is treated as a read (whether it read anything is known later).
+  static const CommandSpec kScriptRead{.name = "eval", .arity = -3, .flags = kCmdReadonly, .acl = 0};
+  return tracking_reader_for(conn, kScriptRead);
+}
+
+bool script_tracking_allowed(const CommandSpec& spec) { return !runs_script(spec) || last_script_read; }
+
 void run_script_command(CommandContext& ctx) {
   const CommandSpec& spec = *CommandTable::instance().find(ctx.args[0]);
   ShardThread* shard = ShardThread::current();
   if (shard == nullptr || &ctx.dbs != &shard->keyspace()) {  // unit tests, or copies gathered for us
     KeyspaceScriptHost host(ctx);
     run_with_host(spec, ctx, host);
+    last_script_read = host.has_read();
     return;
   }
   ShardScriptHost host(ctx, *shard, declared_keys(spec, ctx.args, ctx.db_index));
   const size_t reply_mark = ctx.reply.buffer()->size();
   run_with_host(spec, ctx, host);
+  last_script_read = host.has_read();
   if (host.used_undeclared_keys()) knowledge().learn(script_identity(spec, ctx.args), false);
   if (host.abandoned()) {  // it stepped onto another shard's key before writing: no trace, run globally
     ctx.reply.buffer()->resize(reply_mark);

@@ -27,6 +27,7 @@
 #include "protocol/reply_builder.h"
 #include "server/command.h"
 #include "server/routing.h"
+#include "server/tracking.h"
 
 namespace distcache::server {
 
@@ -49,7 +50,17 @@ void dispatch_global_script(Connection& conn, const CommandSpec& spec, const pro
 // lock (EXEC). Appends the keys it wrote to `written`.
 void run_script_holding_all_shards(ShardThread& home, const CommandSpec& spec, const protocol::ArgList& args,
                                    protocol::ReplyBuilder& reply, int db, int64_t now_ms,
-                                   std::vector<WrittenKey>& written);
+                                   std::vector<WrittenKey>& written, bool* read_something = nullptr);
+
+// CLIENT TRACKING of keys read by scripts, as Redis 7.0 does it: once any
+// read-only command ran inside the script, the script command's declared keys
+// are remembered for the calling client (keys read but not declared are not).
+// The reader of the calling client for a script command (any script command,
+// EVAL included; OPTIN/OPTOUT rules applied); empty if it does not track.
+TrackingReader script_tracking_reader(Connection& conn);
+// After run_keyed() ran `spec` on this thread: false for a script that read
+// nothing (its keys are then not remembered); true for every other command.
+bool script_tracking_allowed(const CommandSpec& spec);
 
 // The keyed handler of the script commands (which one: ctx.args[0]): runs on
 // a shard's own keyspace (or, in unit tests, on any keyspace).

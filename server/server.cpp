@@ -19,6 +19,7 @@
 #include "server/log.h"
 #include "server/memory_limit.h"
 #include "server/ops.h"
+#include "server/scripting/scripting.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
 
@@ -120,11 +121,40 @@ class Listener {
       socket.write_some(asio::buffer(acl::kProtectedModeDenied.data(), acl::kProtectedModeDenied.size()), peer_ec);
       return;
     }
+    // A thread running a script past busy-reply-threshold cannot start new clients: another one takes it.
+    const unsigned chosen = scripting::new_client_thread(target.index(), server_.shard_count());
+    if (chosen != target.index()) {
+      boost::system::error_code move_ec;
+      const auto protocol = socket.local_endpoint(move_ec).protocol();
+      if (!move_ec) {
+        const auto fd = socket.release(move_ec);
+        if (move_ec) return;  // the socket is in an unknown state: drop the client
+        tcp::socket moved(server_.shard(chosen).io());
+        moved.assign(protocol, fd, move_ec);
+        if (move_ec) {
+          ::close(fd);
+          return;
+        }
+        hand_over(server_.shard(chosen), std::move(moved));
+        return;
+      }
+    }
     auto holder = std::make_shared<tcp::socket>(std::move(socket));
-    target.post([&target, holder] {
+    auto offer = std::make_shared<uint64_t>(0);
+    auto adopt = [&target, holder](bool busy) {
+      if (!holder->is_open()) return;  // already taken by the other path
       auto conn = make_connection(target, std::move(*holder));
       target.add_connection(conn);
-      conn->start();
+      if (busy)
+        conn->start_while_busy();
+      else
+        conn->start();
+    };
+    // If a script keeps the thread busy first, it takes the client itself (busy mode).
+    *offer = scripting::offer_new_client(target.index(), [adopt] { adopt(true); });
+    target.post([adopt, offer] {
+      scripting::withdraw_new_client(*offer);
+      adopt(false);
     });
   }
 
@@ -185,6 +215,12 @@ int Server::run() {
     return 1;
   }
   asio::io_context accept_loop;  // run by this (main) thread: accepts and signals only
+  // The listener's acceptors belong to accept_loop: destroy them before it on every
+  // return (~Server was too late: heap-use-after-free at every exit under ASan).
+  struct ListenerReset {
+    std::unique_ptr<Listener>& listener;
+    ~ListenerReset() { listener.reset(); }
+  } listener_reset{listener_};
   post_to_accept_loop_ = [&accept_loop](std::function<void()> fn) { asio::post(accept_loop, std::move(fn)); };
   listener_ = std::make_unique<Listener>(*this, accept_loop);
   std::string error = listener_->bind(config_.bind, config_.port, config_.tcp_backlog);

@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <mutex>
+#include <pthread.h>
 #include <boost/asio.hpp>
 
 #include "server/aof.h"
+#include "server/cluster/commands.h"
 #include "server/commands/ops_commands.h"
 #include "server/tracking.h"
 #include "server/connection.h"
 #include "server/log.h"
 #include "server/memory_limit.h"
+#include "server/memory_release.h"
+#include "server/scripting/scripting.h"
 #include "server/snapshot.h"
 #include "server/server.h"
 
@@ -95,7 +100,30 @@ void ShardThread::wake_waiters() {
   waking_ = false;
 }
 
+namespace {
+// A script's reply conversion (lua_engine.cpp write_reply/write_table) recurses
+// once per level of a nested table, up to Lua's own limit of about 8000 levels
+// as in Redis (`local t = {} t[1] = t return t`); sanitizer builds' frames make
+// that overflow the 8 MB default stack. Threads created from here on (shard
+// threads, background savers) reserve 64 MB of address space; only the pages
+// they touch use memory.
+void raise_default_thread_stack() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    constexpr size_t kStackBytes = size_t{64} << 20;
+    pthread_attr_t attr;
+    if (pthread_getattr_default_np(&attr) != 0) return;
+    size_t size = 0;
+    if (pthread_attr_getstacksize(&attr, &size) == 0 && size < kStackBytes &&
+        pthread_attr_setstacksize(&attr, kStackBytes) == 0)
+      pthread_setattr_default_np(&attr);
+    pthread_attr_destroy(&attr);
+  });
+}
+}  // namespace
+
 void ShardThread::start() {
+  raise_default_thread_stack();
   thread_ = std::thread([this] {
     tls_current = this;
     schedule_cron();
@@ -161,7 +189,10 @@ void ShardThread::schedule_cron() {
 
 void ShardThread::cron() {
   close_idle_clients();
+  if (scripting::script_running()) scripting::busy_cron(*this);  // BUSY to waiting clients (scripting.h)
   memory_limit_cron(*this, unix_time_ms());  // LRU clock, unfinished eviction (memory_limit.h)
+  memory_release_cron(unix_time_ms());  // malloc_trim after big frees (memory_release.h)
+  migrate_close_idle_sockets(unix_time_ms());  // MIGRATE's cached connections (cluster/commands.h)
   // Active expiry, as Redis's "slow cycle": sample volatile keys in each
   // database and repeat while many samples were expired, within a time budget
   // of about a quarter of the cron period. Skipped while a transaction holds

@@ -11,7 +11,10 @@
 
 #include "server/client_session.h"
 #include "server/command_table.h"
+#include "server/commands/arg_util.h"
 #include "server/config.h"
+#include "server/memory_limit.h"
+#include "server/ops.h"
 
 namespace distcache::server::stats {
 
@@ -99,8 +102,31 @@ inline void bump(Counter& c, uint64_t n = 1) {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
+// LATENCY HISTOGRAM's buckets, as Redis 7.0 reports them: Redis records each
+// call's duration in whole microseconds (as nanoseconds, at least 1) in an
+// HDR histogram of 2 significant digits and lists it at the levels 1024 ns
+// * 2^k, each shown as the highest value its HDR bucket holds, in usec:
+// 1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, ... (checked against
+// redis-server 7.0.15). Durations are capped at 1 s. A call counts at the
+// first level whose shown bound is >= its duration in usec.
+constexpr size_t kRedisLevels = 21;
+constexpr uint64_t redis_level_bound_us(size_t k) {
+  // The level's HDR bucket spans 1024 * 2^k plus 1/128 of it (2 digits).
+  return ((uint64_t{1032} << k) - 1) / 1000;
+}
+size_t redis_level_of(uint64_t duration_ns) {
+  const uint64_t us = duration_ns / 1000;
+  if (us <= 1) return 0;
+  if (us >= 1000000) return kRedisLevels - 1;  // capped at 1 s (its HDR bucket is below level 20's)
+  size_t k = static_cast<size_t>(63 - __builtin_clzll(us));  // 2^k <= us
+  while (k > 0 && redis_level_bound_us(k - 1) >= us) --k;
+  while (redis_level_bound_us(k) < us) ++k;
+  return k;
+}
+
 struct Histogram {
   Counter buckets[kBuckets]{};
+  Counter redis_levels[kRedisLevels]{};  // LATENCY HISTOGRAM
 };
 
 struct CommandCounters {
@@ -150,8 +176,10 @@ void apply_pending_reset(ThreadStats& t) {
     c.nanos.store(0, std::memory_order_relaxed);
     c.rejected.store(0, std::memory_order_relaxed);
     c.failed.store(0, std::memory_order_relaxed);
-    if (Histogram* h = c.histogram.load(std::memory_order_relaxed))
+    if (Histogram* h = c.histogram.load(std::memory_order_relaxed)) {
       for (auto& b : h->buckets) b.store(0, std::memory_order_relaxed);
+      for (auto& b : h->redis_levels) b.store(0, std::memory_order_relaxed);
+    }
   }
   t.reset_epoch.store(epoch, std::memory_order_relaxed);
 }
@@ -186,8 +214,10 @@ std::mutex slowlog_mutex;
 std::deque<SlowlogEntry> slowlog;  // newest first
 uint64_t slowlog_next_id = 0;
 
-void slowlog_add(const protocol::ArgList& args, int64_t duration_us, const Config& config) {
+void slowlog_add(const CommandSpec& spec, const protocol::ArgList& args, int64_t duration_us,
+                 const Config& config) {
   constexpr size_t kMaxArgs = 32, kMaxArgLen = 128;
+  const std::vector<bool> redacted = redacted_arguments(spec, args);
   SlowlogEntry e;
   e.time_s = unix_seconds();
   e.duration_us = duration_us;
@@ -198,7 +228,9 @@ void slowlog_add(const protocol::ArgList& args, int64_t duration_us, const Confi
       break;
     }
     std::string_view a = args[i];
-    if (a.size() > kMaxArgLen)
+    if (i < redacted.size() && redacted[i])
+      e.args.emplace_back("(redacted)");
+    else if (a.size() > kMaxArgLen)
       e.args.push_back(fmt::format("{}... ({} more bytes)", a.substr(0, kMaxArgLen), a.size() - kMaxArgLen));
     else
       e.args.emplace_back(a);
@@ -229,6 +261,45 @@ std::string format_percentile_value(uint64_t nanos) {
 
 void set_current_client(const ClientSession* session) { current_client = session; }
 
+std::vector<bool> redacted_arguments(const CommandSpec& spec, const protocol::ArgList& args) {
+  std::vector<bool> out;
+  auto redact = [&](size_t i) {
+    if (i >= args.size()) return;
+    if (out.size() < args.size()) out.resize(args.size(), false);
+    out[i] = true;
+  };
+  const std::string_view name = spec.name;
+  if (name == "auth" || name == "acl|setuser") {  // every argument (ACL SETUSER: after the subcommand)
+    for (size_t i = name == "auth" ? 1 : 2; i < args.size(); ++i) redact(i);
+  } else if (name == "hello") {  // AUTH <user> <password>
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (is_option(args[i], "auth") && i + 2 < args.size()) {
+        redact(i + 1);
+        redact(i + 2);
+        i += 2;
+      } else if (is_option(args[i], "setname") && i + 1 < args.size()) {
+        ++i;
+      }
+    }
+  } else if (name == "migrate") {  // AUTH <password>, AUTH2 <user> <password>, before KEYS
+    for (size_t i = 6; i < args.size(); ++i) {
+      if (is_option(args[i], "keys")) break;
+      if (is_option(args[i], "auth") && i + 1 < args.size()) {
+        redact(++i);
+      } else if (is_option(args[i], "auth2") && i + 2 < args.size()) {
+        redact(i + 1);
+        redact(i + 2);
+        i += 2;
+      }
+    }
+  } else if (name == "config|set") {  // the values of the password options
+    for (size_t i = 2; i + 1 < args.size(); i += 2)
+      if (is_option(args[i], "requirepass") || is_option(args[i], "masterauth") || is_option(args[i], "masteruser"))
+        redact(i + 1);
+  }
+  return out;
+}
+
 void record_call(const CommandSpec& spec, const protocol::ArgList& args, uint64_t duration_ns,
                  std::string_view error, const Config& config) {
   ++thread_calls;
@@ -246,12 +317,13 @@ void record_call(const CommandSpec& spec, const protocol::ArgList& args, uint64_
       c.histogram.store(h, std::memory_order_release);
     }
     bump(h->buckets[bucket_of(duration_ns)]);
+    bump(h->redis_levels[redis_level_of(duration_ns)]);
     if (!error.empty()) bump(c.failed);
   }
   if (!error.empty()) count_error(error);
   const int64_t us = static_cast<int64_t>(duration_ns / 1000);
   const int64_t slower_than = config.slowlog_log_slower_than.load(std::memory_order_relaxed);
-  if (slower_than >= 0 && us >= slower_than && !(spec.flags & kCmdSkipSlowlog)) slowlog_add(args, us, config);
+  if (slower_than >= 0 && us >= slower_than && !(spec.flags & kCmdSkipSlowlog)) slowlog_add(spec, args, us, config);
   const int64_t threshold_ms = config.latency_monitor_threshold.load(std::memory_order_relaxed);
   if (threshold_ms > 0 && us / 1000 >= threshold_ms)
     latency_add_sample((spec.flags & kCmdFast) ? "fast-command" : "command", static_cast<uint64_t>(us / 1000),
@@ -278,6 +350,7 @@ namespace {
 struct Merged {
   uint64_t calls = 0, nanos = 0, rejected = 0, failed = 0;
   std::vector<uint64_t> histogram;
+  uint64_t redis_levels[kRedisLevels] = {};
 };
 
 std::vector<Merged> merge() {
@@ -297,6 +370,7 @@ std::vector<Merged> merge() {
       if (const Histogram* h = c.histogram.load(std::memory_order_acquire)) {
         if (m.histogram.empty()) m.histogram.assign(kBuckets, 0);
         for (size_t b = 0; b < kBuckets; ++b) m.histogram[b] += h->buckets[b].load(std::memory_order_relaxed);
+        for (size_t k = 0; k < kRedisLevels; ++k) m.redis_levels[k] += h->redis_levels[k].load(std::memory_order_relaxed);
       }
     }
   }
@@ -367,15 +441,9 @@ std::vector<CommandHistogram> latency_histograms(const std::vector<std::string>&
     CommandHistogram h;
     h.name = std::string(name);
     h.calls = m.calls;
-    std::map<uint64_t, uint64_t> by_bound;
-    for (size_t b = 0; b < kBuckets; ++b) {
-      if (!m.histogram[b]) continue;
-      uint64_t us = std::max<uint64_t>(1, (bucket_top(b) + 999) / 1000), bound = 1;
-      while (bound < us) bound <<= 1;
-      by_bound[bound] += m.histogram[b];
-    }
-    uint64_t cumulative = 0;
-    for (auto [bound, count] : by_bound) h.buckets.emplace_back(bound, cumulative += count);
+    uint64_t cumulative = 0;  // only the levels where the count grows, as Redis lists them
+    for (size_t k = 0; k < kRedisLevels; ++k)
+      if (m.redis_levels[k]) h.buckets.emplace_back(redis_level_bound_us(k), cumulative += m.redis_levels[k]);
     out.push_back(std::move(h));
   }
   return out;
@@ -393,6 +461,8 @@ uint64_t total_rejected_calls() { return total_rejected.load(std::memory_order_r
 
 void reset_all() {
   reset_epoch.fetch_add(1);
+  reset_evicted_keys();       // INFO stats evicted_keys (memory_limit.h)
+  ops::reset_evicted_clients();  // and evicted_clients (ops.h), as Redis's CONFIG RESETSTAT
   total_errors.store(0);
   total_rejected.store(0);
   std::lock_guard lock(error_mutex);

@@ -34,6 +34,11 @@ inline uint64_t now_ns() {
 // set by the dispatcher, null for work run on behalf of a remote client.
 void set_current_client(const ClientSession* session);
 
+// The arguments Redis shows as "(redacted)" in SLOWLOG and MONITOR:
+// passwords of AUTH, HELLO AUTH, MIGRATE AUTH/AUTH2, ACL SETUSER's rules,
+// CONFIG SET requirepass/masterauth/masteruser. Empty when none.
+std::vector<bool> redacted_arguments(const CommandSpec& spec, const protocol::ArgList& args);
+
 // One executed command: its duration, and whether its reply was an error
 // (`error` is the error line without '-' then, else empty).
 void record_call(const CommandSpec& spec, const protocol::ArgList& args, uint64_t duration_ns,
@@ -95,8 +100,10 @@ uint64_t total_error_replies();
 uint64_t total_rejected_calls();
 void reset_all();  // CONFIG RESETSTAT
 
-// LATENCY HISTOGRAM: per command, its calls and cumulative counts by
-// power-of-two microsecond bounds. `names` empty = every command that ran.
+// LATENCY HISTOGRAM: per command, its calls and cumulative counts at Redis
+// 7.0's bounds (about powers of two microseconds: 1, 2, 4, 8, 16, 33, 66,
+// 132, ...; only bounds where the count grows). `names` empty = every
+// command that ran.
 struct CommandHistogram {
   std::string name;
   uint64_t calls = 0;

@@ -21,8 +21,10 @@ inline unsigned to_bit_mask(uint64_t n) { return (0xffu << (7 - (n & 7))) & 0xff
 }  // namespace
 
 // The word loop is compiled twice: with the POPCNT instruction for CPUs that
-// have it (chosen at load time), and a portable version.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// have it (chosen at load time), and a portable version. Not under
+// ThreadSanitizer: the ifunc resolver runs during relocation, before TSan's
+// runtime is initialised, and the instrumented resolver crashes at start-up.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
 uint64_t popcount(const unsigned char* p, size_t n) {

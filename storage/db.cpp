@@ -226,6 +226,27 @@ void Db::clear() {
   if (table_) table_->clear();
 }
 
+void Db::enable_key_groups(unsigned (*group_of)(std::string_view key), unsigned groups) {
+  if (!table_) table_ = std::make_unique<KeyTable>();
+  table_->enable_groups(group_of, groups);
+}
+
+bool Db::key_groups_enabled() const { return table_ && table_->groups(); }
+
+size_t Db::key_group_size(unsigned group) const {
+  return key_groups_enabled() ? table_->groups()->count(group) : 0;
+}
+
+std::vector<std::string> Db::key_group_keys(unsigned group, size_t max) const {
+  std::vector<std::string> keys;
+  if (!key_groups_enabled() || max == 0) return keys;
+  table_->groups()->for_each(group, [&keys, max](const KeyNode* n) {
+    keys.emplace_back(n->key.view());
+    return keys.size() < max;
+  });
+  return keys;
+}
+
 Db::ExpireStats Db::active_expire(int64_t now_ms, size_t max_checks) {
   ExpireStats st;
   if (!table_ || table_->expires_size() == 0 || max_checks == 0) return st;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/value.h"
 
@@ -92,6 +93,15 @@ class Db {
 
   // Deletes everything.
   void clear();
+
+  // Optional index of the keys by group (storage/key_groups.h): cluster mode
+  // indexes hash slots. Off by default (then it costs a null test per insert
+  // and delete). Group sizes include not-yet-reclaimed expired keys, as size().
+  void enable_key_groups(unsigned (*group_of)(std::string_view key), unsigned groups);
+  bool key_groups_enabled() const;
+  size_t key_group_size(unsigned group) const;
+  // Up to `max` names of the group's keys.
+  std::vector<std::string> key_group_keys(unsigned group, size_t max) const;
 
   // Active expiry: samples keys with a TTL and deletes expired ones, doing at
   // most about `max_checks` probes. Returns keys deleted. Like Redis, callers

@@ -114,6 +114,7 @@ KeyNode* KeyTable::insert(std::string_view key, uint64_t h, Value&& v) {
   auto* n = new KeyNode(key, fingerprint(h), std::move(v));
   n->link = born_mark_;
   main_.insert(n, h);
+  if (groups_) [[unlikely]] groups_->add(key, n);
   return n;
 }
 
@@ -127,6 +128,7 @@ void KeyTable::unlink_and_free(Node* n, uint64_t h) {
     delete e;
   }
   main_.unlink_entry(n, h);
+  if (groups_) [[unlikely]] groups_->remove(n->key.view(), n);
   delete n;
 }
 
@@ -209,6 +211,12 @@ void KeyTable::clear() {
   expires_.clear([](ExpireEntry* e) { delete e; });
   main_.clear([](KeyNode* n) { delete n; });
   expire_cursor_ = 0;
+  if (groups_) groups_->clear();
+}
+
+void KeyTable::enable_groups(KeyGroups::GroupOf group_of, unsigned groups) {
+  groups_ = std::make_unique<KeyGroups>(group_of, groups);
+  main_.for_each([this](const KeyNode* n) { groups_->add(n->key.view(), const_cast<KeyNode*>(n)); });
 }
 
 namespace {
@@ -223,6 +231,7 @@ size_t chunk_bytes(size_t n) {
 size_t KeyTable::memory_bytes() const {
   size_t total = main_.bucket_bytes() + expires_.bucket_bytes();
   total += expires_.size() * chunk_bytes(sizeof(ExpireEntry));
+  if (groups_) total += groups_->heap_bytes();
   main_.for_each([&total](const KeyNode* n) {
     total += chunk_bytes(sizeof(KeyNode));
     total += chunk_bytes(n->key.heap_bytes());

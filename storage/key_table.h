@@ -16,12 +16,14 @@
 // Nodes never move: a Value* stays valid until its key is erased.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "storage/chained_table.h"
 #include "storage/db.h"
 #include "storage/hash.h"
+#include "storage/key_groups.h"
 #include "storage/key_string.h"
 #include "storage/value.h"
 
@@ -139,6 +141,11 @@ class KeyTable {
 
   void clear();
 
+  // Optional index of the keys by group (storage/key_groups.h), e.g. cluster
+  // hash slots; off (null) by default. Enabling it indexes the present keys.
+  void enable_groups(KeyGroups::GroupOf group_of, unsigned groups);
+  const KeyGroups* groups() const { return groups_.get(); }
+
   // Bytes held: nodes, expiry entries, key/value heap blocks (estimated as
   // glibc chunk sizes) and bucket arrays. O(n): walks every key.
   size_t memory_bytes() const;
@@ -173,6 +180,7 @@ class KeyTable {
   uint64_t rng_;
   uint64_t expire_cursor_ = 0;
   uintptr_t born_mark_ = 0;  // the mark of nodes not pending in a snapshot
+  std::unique_ptr<KeyGroups> groups_;  // see enable_groups()
 };
 
 }  // namespace distcache::storage

@@ -134,9 +134,24 @@ bool has_spaces(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c == 0 || std::isspace(static_cast<unsigned char>(c)); });
 }
 
+// acl-pubsub-default: whether new users and selectors start with allchannels.
+std::atomic<bool> g_pubsub_allchannels{false};
+// The server's configuration (set at start-up), read for acl-pubsub-default.
+std::atomic<const Config*> g_config{nullptr};
+
+// Re-reads acl-pubsub-default. Called before users are created, never with the
+// registry mutex or the configuration's string_mutex held (config_get takes it).
+void refresh_pubsub_default() {
+  const Config* config = g_config.load(std::memory_order_acquire);
+  if (!config) return;
+  auto values = config_get(*config, "acl-pubsub-default");
+  if (!values.empty()) g_pubsub_allchannels.store(values.front().second == "allchannels", std::memory_order_relaxed);
+}
+
 Selector new_selector() {
   Selector s;
   set_all(s, false);
+  s.allchannels = g_pubsub_allchannels.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -592,7 +607,8 @@ std::vector<std::shared_ptr<const User>> all_users() {
   return out;
 }
 
-std::optional<std::string> set_user(std::string_view name, const std::vector<std::string>& rules) {
+namespace {
+std::optional<std::string> set_user_impl(std::string_view name, const std::vector<std::string>& rules) {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   auto it = r.users.find(std::string(name));
@@ -602,6 +618,18 @@ std::optional<std::string> set_user(std::string_view name, const std::vector<std
   r.changed();
   return std::nullopt;
 }
+}  // namespace
+
+std::optional<std::string> set_user(std::string_view name, const std::vector<std::string>& rules) {
+  refresh_pubsub_default();
+  return set_user_impl(name, rules);
+}
+
+void set_pubsub_default_allchannels(bool allchannels) {
+  g_pubsub_allchannels.store(allchannels, std::memory_order_relaxed);
+}
+
+bool pubsub_default_allchannels() { return g_pubsub_allchannels.load(std::memory_order_relaxed); }
 
 int delete_user(std::string_view name) {
   auto& r = registry();
@@ -619,7 +647,7 @@ void set_requirepass(std::string_view password) {
     rules.push_back("nopass");
   else
     rules.push_back(">" + std::string(password));
-  set_user("default", rules);
+  set_user_impl("default", rules);  // (may run under CONFIG SET's string_mutex: no configuration read)
 }
 
 bool default_user_nopass() { return registry().default_nopass.load(std::memory_order_relaxed); }
@@ -904,6 +932,7 @@ std::optional<std::string> build_users(const std::vector<std::pair<std::string, 
 }  // namespace
 
 std::optional<std::string> load_aclfile(const std::string& path) {
+  refresh_pubsub_default();
   std::ifstream in(path);
   if (!in) return fmt::format("Error loading ACLs, opening file '{}': {}", path, std::strerror(errno));
   std::vector<std::pair<std::string, std::vector<std::string>>> lines;
@@ -992,6 +1021,8 @@ const CommandSpec* lookup_command(std::string_view name) {
 bool renames_active() { return registry().renames; }
 
 std::optional<std::string> init_from_config(const Config& config) {
+  g_config.store(&config, std::memory_order_release);
+  refresh_pubsub_default();
   auto values = config_get(config, "aclfile");
   std::string aclfile = values.empty() ? "" : values.front().second;
   auto& r = registry();
@@ -1097,6 +1128,17 @@ std::optional<std::string> script_call_denied(const protocol::ArgList& script_ar
   }
 }
 
+namespace {
+// acllog-max-len may have changed (read on denials only, off the hot path).
+void refresh_log_max_len(Connection& conn) {
+  auto max_len = config_get(conn.thread().server().config(), "acllog-max-len");
+  if (!max_len.empty()) {
+    std::lock_guard lock(log_state().mutex);
+    log_state().max_len = static_cast<size_t>(std::strtoull(max_len.front().second.c_str(), nullptr, 10));
+  }
+}
+}  // namespace
+
 bool permit(Connection& conn, ClientSession& session, const CommandSpec& spec, const protocol::ArgList& args) {
   const uint64_t gen = registry().generation.load(std::memory_order_acquire);
   if (session.acl_generation != gen) {
@@ -1132,13 +1174,64 @@ bool permit(Connection& conn, ClientSession& session, const CommandSpec& spec, c
       object = std::string(args[r.arg_index]);
       break;
   }
-  // acllog-max-len may have changed (read here, off the hot path: only on denials).
-  auto max_len = config_get(conn.thread().server().config(), "acllog-max-len");
-  if (!max_len.empty()) {
-    std::lock_guard lock(log_state().mutex);
-    log_state().max_len = static_cast<size_t>(std::strtoull(max_len.front().second.c_str(), nullptr, 10));
-  }
+  refresh_log_max_len(conn);
   log_denied(r.reason, session.multi ? "multi" : "toplevel", object, session.user, conn.client_info(now_ms()));
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// EXEC
+
+ExecChecks::~ExecChecks() {
+  if (script_args_.empty()) return;
+  auto& sc = script_callers();
+  std::lock_guard lock(sc.mutex);
+  for (const protocol::ArgList* args : script_args_) sc.by_args.erase(args);
+  sc.size.store(sc.by_args.size(), std::memory_order_relaxed);
+}
+
+bool ExecChecks::permit(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args) {
+  ClientSession& session = conn.session();
+  const uint64_t gen = registry().generation.load(std::memory_order_acquire);
+  if (session.acl_generation != gen) {
+    session.acl_user = find_user(session.user);
+    session.acl_generation = gen;
+  }
+  const User* u = session.acl_user.get();
+  const bool everything = u && u->root.allcommands && u->root.allkeys && u->root.allchannels;
+  CheckResult r;
+  if (!everything) r = u ? check_command(*u, spec, args) : CheckResult{Denied::kCommand, 0};
+  if (r.reason == Denied::kNone) {
+    if (runs_script(spec)) {
+      // The queued copy of the arguments names the caller for redis.call()
+      // (a stale registration of a freed list at the same address is replaced).
+      note_script_caller(conn, session.acl_user, !everything, args);
+      if (!everything) script_args_.push_back(&args);
+    }
+    return true;
+  }
+  std::string_view why;
+  std::string object;
+  switch (r.reason) {
+    case Denied::kCommand:
+      why = "no permission to execute the command or subcommand";
+      object = std::string(spec.name);
+      break;
+    case Denied::kKey:
+      why = "no permission to touch the specified keys";
+      object = std::string(args[r.arg_index]);
+      break;
+    default:
+      why = "no permission to access one of the channels used as arguments";
+      object = std::string(args[r.arg_index]);
+      break;
+  }
+  conn.reply().error(fmt::format(
+      "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This "
+      "command is no longer allowed for the following reason: {}",
+      why));
+  refresh_log_max_len(conn);
+  log_denied(r.reason, "multi", object, session.user, conn.client_info(now_ms()));
   return false;
 }
 

@@ -147,6 +147,32 @@ bool channels_allowed(const User& user, const std::vector<std::string_view>& cha
 std::optional<std::string> script_call_denied(const protocol::ArgList& script_args, const CommandSpec& spec,
                                               const protocol::ArgList& args);
 
+// --- EXEC: Redis checks the permissions of every queued command again right
+// before running it (ACL SETUSER may have run meanwhile, even earlier in the
+// same transaction). One ExecChecks lives as long as one EXEC run; it also
+// tells redis.call() inside a queued EVAL/FCALL who the caller is (the queued
+// copy of the arguments is registered for as long as the EXEC runs).
+class ExecChecks {
+ public:
+  ExecChecks() = default;
+  ExecChecks(const ExecChecks&) = delete;
+  ExecChecks& operator=(const ExecChecks&) = delete;
+  ~ExecChecks();
+  // Returns false after writing Redis's NOPERM error (the element of EXEC's
+  // reply) and logging the denial with context "multi".
+  bool permit(Connection& conn, const CommandSpec& spec, const protocol::ArgList& args);
+
+ private:
+  std::vector<const protocol::ArgList*> script_args_;  // registered for redis.call() checks
+};
+
+// --- acl-pubsub-default (resetchannels | allchannels): the channel rule new
+// users and selectors start with (ACL SETUSER of a new user, `reset`, a new
+// selector, users of the ACL file). Existing users are not changed. The value
+// is read from the configuration before users are created; tests may set it.
+void set_pubsub_default_allchannels(bool allchannels);
+bool pubsub_default_allchannels();
+
 // --- protected mode: whether a connection from `peer_address` must be refused.
 bool protected_mode_refuses(bool protected_mode, bool default_nopass, std::string_view peer_address);
 bool protected_mode_refuses(const Config& config, std::string_view peer_address);

@@ -11,9 +11,12 @@
 #include <vector>
 
 #include "server/cluster/cluster_state.h"
+#include "server/cluster/redirect.h"
+#include "server/cluster/slot.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/server.h"
+#include "server/shard_thread.h"
 
 namespace distcache::server::cluster {
 namespace {
@@ -110,6 +113,20 @@ class Bus {
       io_.stop();
     });
     if (thread_.joinable()) thread_.join();
+  }
+
+  // Our configuration changed (SETSLOT NODE): tell every node now, as Redis's
+  // clusterBroadcastPong, instead of waiting for the next PING.
+  void broadcast_pong() {
+    asio::post(io_, [this] {
+      std::lock_guard lock(st_.mutex());
+      for (auto& [id, link] : outbound_) {
+        if (!link->connected || link->closed) continue;
+        Node* n = st_.find(id);
+        if (!n || (n->flags & kHandshake)) continue;
+        link->send(message("PONG", n));
+      }
+    });
   }
 
   void meet(const std::string& ip, int port, int cport) {
@@ -272,6 +289,7 @@ class Bus {
   }
 
   void cron() {
+    redirect_blocked_clients(server_);  // (posted to the shards; like Redis's clientsCron)
     std::lock_guard lock(st_.mutex());
     const int64_t now = now_ms();
     const int64_t timeout = std::max<int64_t>(st_.config().cluster_node_timeout, 100);
@@ -447,7 +465,7 @@ void Bus::on_message(const std::shared_ptr<Link>& link, std::string_view line) {
   std::string_view hdr_ip = f[3];
   int64_t port = 0, cport = 0, cfg_epoch = 0, cur_epoch = 0, ngossip = 0;
   if (!to_int(f[4], port) || !to_int(f[5], cport) || !to_int(f[6], cfg_epoch) || !to_int(f[7], cur_epoch) ||
-      !to_int(f[9], ngossip) || ngossip < 0 || f.size() < 10 + static_cast<size_t>(ngossip) * 5) {
+      !to_int(f[9], ngossip) || ngossip < 0 || static_cast<uint64_t>(ngossip) > (f.size() - 10) / 5) {
     link->close();
     return;
   }
@@ -616,6 +634,10 @@ Bus* g_bus = nullptr;  // never destroyed: its thread and sockets live until the
 
 bool start(Server& server, std::string* error) {
   if (!init(server.config(), server.tcp_port(), error)) return false;
+  // The per-slot key index (COUNTKEYSINSLOT, GETKEYSINSLOT, SETSLOT NODE): cluster
+  // mode has database 0 only. Called before the shard threads start.
+  for (unsigned i = 0; i < server.shard_count(); ++i)
+    server.shard(i).keyspace().db(0).enable_key_groups(&key_hash_slot, kClusterSlots);
   g_bus = new Bus(server, *state());
   if (!g_bus->listen(error)) return false;
   g_bus->start();
@@ -633,6 +655,10 @@ void stop() {
 
 void meet(const std::string& ip, int port, int cport) {
   if (g_bus) g_bus->meet(ip, port, cport);
+}
+
+void broadcast_config() {
+  if (g_bus) g_bus->broadcast_pong();
 }
 
 }  // namespace distcache::server::cluster

@@ -24,6 +24,9 @@ void stop();
 // CLUSTER MEET: starts a handshake with ip:cport. Requires the state's mutex NOT held.
 void meet(const std::string& ip, int port, int cport);
 
+// Sends our configuration (a PONG) to every linked node now (after SETSLOT NODE).
+void broadcast_config();
+
 // Sends a FAIL broadcast etc. are internal; CLUSTER LINKS reads link data from the nodes.
 
 }  // namespace cluster

@@ -305,15 +305,21 @@ std::string ClusterState::info_text() {
   return out;
 }
 
+namespace {
+// cluster-config-file, relative to `dir` as in Redis (which chdirs to its dir).
+std::string config_file_path(Config& config) {
+  std::lock_guard<std::mutex> lock(config.string_mutex);
+  const std::string& file = config.cluster_config_file;
+  if (file.empty() || file[0] == '/' || config.dir.empty() || config.dir == ".") return file;
+  return config.dir + "/" + file;
+}
+}  // namespace
+
 bool ClusterState::save() {
   std::string text = nodes_text(0, true);
   fmt::format_to(std::back_inserter(text), "vars currentEpoch {} lastVoteEpoch {}\n", current_epoch_,
                  last_vote_epoch_);
-  std::string path;
-  {
-    std::lock_guard<std::mutex> lock(config_.string_mutex);
-    path = config_.cluster_config_file;
-  }
+  std::string path = config_file_path(config_);
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -427,11 +433,7 @@ bool ClusterState::parse_file(const std::string& text, std::string* error) {
 
 bool ClusterState::load_or_create(std::string* error) {
   std::lock_guard lock(mu_);
-  std::string path;
-  {
-    std::lock_guard<std::mutex> slock(config_.string_mutex);
-    path = config_.cluster_config_file;
-  }
+  std::string path = config_file_path(config_);
   std::ifstream f(path, std::ios::binary);
   bool loaded = false;
   if (f) {

@@ -17,6 +17,8 @@
 #include "server/tracking.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "server/blocking.h"
+#include "server/transaction.h"
 
 namespace distcache::server::cluster {
 
@@ -120,7 +122,10 @@ bool route_command(Connection& conn, const CommandSpec& spec, const protocol::Ar
     return true;
   }
   const bool asking = session.cluster_asking || (spec.flags & kCmdAsking);
-  if (spec.name != "asking" && !session.multi) session.cluster_asking = false;
+  session.cluster_asked = asking;  // for check_on_shard, where the command runs
+  // ASKING lasts for one command, or until the EXEC of a transaction it started.
+  if (spec.name != "asking" && (!session.multi || spec.name == "exec" || spec.name == "discard"))
+    session.cluster_asking = false;
   if (spec.name == "exec" && session.multi && !session.multi->aborted) return route_exec(conn, asking);
   if (spec.first_key <= 0 && !spec.find_keys) return true;
 
@@ -235,6 +240,148 @@ bool route_command(Connection& conn, const CommandSpec& spec, const protocol::Ar
     });
   });
   return false;
+}
+
+
+// ---- the check where the keys are (see redirect.h)
+
+namespace {
+
+// The keys of one or more commands, for a decision on the owning shard.
+struct KeySet {
+  RouteInput in;
+  std::vector<std::string> names;
+
+  void add(const CommandSpec& spec, const protocol::ArgList& args) {
+    thread_local std::vector<int> indexes;
+    indexes.clear();
+    if (spec.first_key <= 0 && !spec.find_keys) return;
+    extract_keys(spec, args, indexes);
+    for (int i : indexes) {
+      const unsigned slot = key_hash_slot(args[i]);
+      if (!in.has_keys) {
+        in.has_keys = true;
+        in.slot = slot;
+      } else if (slot != in.slot) {
+        in.cross_slot = true;
+      }
+      ++in.key_count;
+      names.emplace_back(args[i]);
+    }
+    if (spec.flags & kCmdWrite) in.is_write = true;
+    if (spec.name == "migrate") in.is_migrate = true;
+  }
+
+  // On the thread owning the keys (or under locks that keep it still):
+  // empty when the command may run, else the redirection.
+  std::string evaluate(storage::Keyspace& keyspace, int db) const {
+    ClusterState* st = state();
+    if (!st || !in.has_keys) return {};
+    if (!in.cross_slot && st->route(in.slot) == kMine && st->ok()) return {};
+    RouteInput again = in;
+    again.missing = 0;
+    if (db >= 0 && static_cast<size_t>(db) < keyspace.size()) {
+      const int64_t now = unix_time_ms();
+      const storage::Db& d = keyspace.db(static_cast<size_t>(db));
+      for (const auto& k : names)  // peek: no expired key reclaimed (this may be another thread's shard, locked)
+        if (!d.peek(k, now)) ++again.missing;
+    }
+    std::string error;
+    if (decide(again, error) == Decision::kRun) return {};
+    if (error.empty()) error = "TRYAGAIN Multiple keys request during rehashing of slot";
+    return error;
+  }
+};
+
+}  // namespace
+
+bool check_on_shard(const ClientSession& session, storage::Keyspace& keyspace, const CommandSpec& spec,
+                    const protocol::ArgList& args, int db, protocol::ReplyBuilder& reply) {
+  ClusterState* st = state();
+  if (!st || (spec.first_key <= 0 && !spec.find_keys)) return true;
+  {
+    // The common case without building anything: a slot of ours, not moving.
+    thread_local std::vector<int> indexes;
+    indexes.clear();
+    extract_keys(spec, args, indexes);
+    if (indexes.empty()) return true;
+    const unsigned slot = key_hash_slot(args[indexes[0]]);
+    bool one_slot = true;
+    for (size_t i = 1; i < indexes.size() && one_slot; ++i) one_slot = key_hash_slot(args[indexes[i]]) == slot;
+    if (one_slot && st->route(slot) == kMine && st->ok()) return true;
+  }
+  KeySet keys;
+  keys.add(spec, args);
+  keys.in.asking = session.cluster_asked || (spec.flags & kCmdAsking);
+  std::string error = keys.evaluate(keyspace, db);
+  if (error.empty()) return true;
+  reply.error(error);
+  return false;
+}
+
+bool check_holding_all_shards(Server& server, const ClientSession& session, const CommandSpec& spec,
+                              const protocol::ArgList& args, int db, protocol::ReplyBuilder& reply) {
+  if (!state()) return true;
+  thread_local std::vector<int> indexes;
+  indexes.clear();
+  if (spec.first_key <= 0 && !spec.find_keys) return true;
+  extract_keys(spec, args, indexes);
+  if (indexes.empty()) return true;
+  const unsigned slot = key_hash_slot(args[indexes[0]]);
+  ShardThread& owner = server.shard(shard_of_slot(slot, server.shard_count()));
+  return check_on_shard(session, owner.keyspace(), spec, args, db, reply);
+}
+
+void guard_exec(ShardThread& home, std::vector<ShardStep>& steps, const std::vector<QueuedCommand>& queued,
+                const ClientSession& session, bool runs_inline, std::string& error) {
+  if (!state()) return;
+  auto keys = std::make_shared<KeySet>();
+  for (const QueuedCommand& q : queued)
+    if (!q.spec->connection) keys->add(*q.spec, q.args);
+  if (!keys->in.has_keys) return;
+  keys->in.asking = session.cluster_asked;
+  const int db = session.db;
+  if (runs_inline) {  // on the keys' own thread, nothing else runs meanwhile
+    error = keys->evaluate(home.keyspace(), db);
+    return;
+  }
+  const unsigned owner = shard_of_slot(keys->in.slot, home.server().shard_count());
+  for (ShardStep& step : steps) {
+    if (step.shard != owner) continue;
+    step.on_locked = [before = std::move(step.on_locked), keys, db, &error](ShardThread& shard) {
+      if (before) before(shard);
+      error = keys->evaluate(shard.keyspace(), db);
+    };
+    return;
+  }
+}
+
+void redirect_blocked_clients(Server& server) {
+  for (unsigned i = 0; i < server.shard_count(); ++i) {
+    ShardThread& shard = server.shard(i);
+    shard.post([&shard] {
+      ClusterState* st = state();
+      if (!st) return;
+      for (auto& c : shard.connections()) {
+        if (!c->is_blocked()) continue;
+        std::shared_ptr<BlockedClient> blocked = c->blocked_client();  // completing it clears the connection's
+        if (!blocked || blocked->keys.empty()) continue;
+        const unsigned slot = key_hash_slot(blocked->keys.front().second);
+        std::string error;
+        {
+          std::lock_guard lock(st->mutex());
+          Node* owner = st->owner(slot);
+          if (!st->ok())
+            error = "CLUSTERDOWN The cluster is down";
+          else if (!owner)
+            error = "CLUSTERDOWN Hash slot not served";
+          else if (owner != st->myself() && !st->importing_from(slot))
+            error = fmt::format("MOVED {} {}", slot, st->address(*owner));
+        }
+        if (!error.empty()) unblock_client(blocked, error);
+      }
+    });
+  }
 }
 
 }  // namespace distcache::server::cluster

@@ -12,12 +12,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 
 #include "persistence/dump_payload.h"
 #include "server/cluster/cluster_bus.h"
 #include "server/cluster/cluster_state.h"
+#include "server/cluster/redirect.h"
 #include "server/cluster/slot.h"
 #include "server/command.h"
 #include "server/command_table.h"
@@ -76,6 +78,8 @@ void on_slot_shard(ConnectionContext& ctx, unsigned slot, std::function<void(Sha
 }
 
 size_t count_keys_in_slot(ShardThread& shard, unsigned slot, int64_t now) {
+  const storage::Db& db = shard.keyspace().db(0);
+  if (db.key_groups_enabled()) return db.key_group_size(slot);  // the per-slot index (cluster::start)
   size_t n = 0;
   shard.keyspace().db(0).for_each(now, [&](std::string_view key, const storage::Value&) {
     if (key_hash_slot(key) == slot) ++n;
@@ -455,6 +459,10 @@ void cluster_getkeysinslot(ConnectionContext& ctx) {
       [keys, s, limit, now](ShardThread& shard) {
         if (limit == 0) return;
         storage::Db& db = shard.keyspace().db(0);
+        if (db.key_groups_enabled()) {  // the per-slot index (cluster::start)
+          *keys = db.key_group_keys(s, limit);
+          return;
+        }
         uint64_t cursor = 0;
         do {
           cursor = db.scan(cursor, 64, now, [&](std::string_view key, const storage::Value&) {
@@ -668,7 +676,7 @@ void cluster_setslot(ConnectionContext& ctx) {
     int64_t now = ctx.now_ms;
     on_slot_shard(
         ctx, slot, [count, slot, now](ShardThread& s) { *count = count_keys_in_slot(s, slot, now); },
-        [st, count, slot, target, &reply, now] {
+        [st, count, slot, target, &reply, now, &server = ctx.server] {
           std::lock_guard relock(st->mutex());
           Node* node = st->find(target);
           if (!node) {
@@ -690,6 +698,8 @@ void cluster_setslot(ConnectionContext& ctx) {
           st->assign_slot(slot, node);
           after_change(*st, now);
           reply.ok();
+          cluster::broadcast_config();  // the new owner is known everywhere at once (Redis: clusterBroadcastPong)
+          cluster::redirect_blocked_clients(server);  // clients blocked on its keys follow the slot
         });
     return;
   } else {
@@ -772,12 +782,10 @@ class MigrateSocket {
       }
       if (r == 0) {
         fcntl(fd, F_SETFL, flags);
-        timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         fd_ = fd;
+        set_timeout(timeout_ms);
         ok = true;
       } else {
         ::close(fd);
@@ -785,6 +793,12 @@ class MigrateSocket {
     }
     freeaddrinfo(res);
     return ok;
+  }
+  // Every MIGRATE uses its own timeout, also on a cached connection.
+  void set_timeout(int64_t timeout_ms) {
+    timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   }
   bool write_all(std::string_view data) {
     while (!data.empty()) {
@@ -805,6 +819,7 @@ class MigrateSocket {
       }
       char tmp[4096];
       ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
+      if (n == 0) errno = ECONNRESET;  // closed by the peer: worth one retry on a new connection
       if (n <= 0) return false;
       buf_.append(tmp, static_cast<size_t>(n));
     }
@@ -816,7 +831,39 @@ class MigrateSocket {
 
  public:
   bool broken_ = false;
+  int64_t last_dbid = -1;  // the target's selected database (SELECT is sent only when it changes)
+  int64_t last_use_ms = 0;
 };
+
+// Connections kept open between MIGRATE commands, as Redis does: one per
+// target host:port, closed after 10 s without use, at most 64 (an arbitrary
+// one goes when a 65th is needed). MIGRATE runs on the thread of the shard
+// that owns its keys, so each shard thread keeps its own cache (no locks);
+// ShardThread::cron calls migrate_close_idle_sockets.
+constexpr int64_t kMigrateSocketTtlMs = 10000;
+constexpr size_t kMigrateSocketCacheItems = 64;
+thread_local std::map<std::string, std::unique_ptr<MigrateSocket>> migrate_sockets;
+
+// The cached connection to host:port, or a new one (null on failure, with *error).
+MigrateSocket* migrate_socket(const std::string& name, std::string_view host, std::string_view port,
+                              int64_t timeout_ms, const char** error) {
+  auto it = migrate_sockets.find(name);
+  if (it != migrate_sockets.end()) {
+    it->second->set_timeout(timeout_ms);
+    return it->second.get();
+  }
+  if (migrate_sockets.size() >= kMigrateSocketCacheItems) migrate_sockets.erase(migrate_sockets.begin());
+  auto sock = std::make_unique<MigrateSocket>();
+  if (!sock->connect(std::string(host), std::string(port), timeout_ms)) {
+    *error = sock->broken_ ? "IOERR error or timeout writing to target instance"
+                           : "IOERR error or timeout connecting to the client";
+    return nullptr;
+  }
+  return migrate_sockets.emplace(name, std::move(sock)).first->second.get();
+}
+
+void migrate_close_socket(const std::string& name) { migrate_sockets.erase(name); }
+
 
 void append_command(std::string& out, std::initializer_list<std::string_view> parts) {
   fmt::format_to(std::back_inserter(out), "*{}\r\n", parts.size());
@@ -894,70 +941,92 @@ void migrate_command(CommandContext& ctx) {
     return;
   }
 
-  MigrateSocket sock;
-  if (!sock.connect(std::string(args[1]), std::string(args[2]), timeout)) {
-    ctx.reply.error(sock.broken_ ? "IOERR error or timeout writing to target instance"
-                                 : "IOERR error or timeout connecting to the client");
-    return;
-  }
-  std::string out;
-  if (auth2)
-    append_command(out, {"AUTH", user, password});
-  else if (auth)
-    append_command(out, {"AUTH", password});
-  std::string db_text = std::to_string(dbid);
-  append_command(out, {"SELECT", db_text});
-  const bool cluster_mode = cluster::state() != nullptr;
-  for (auto& it : items) {
-    std::string ttl = std::to_string(it.ttl);
-    if (replace)
-      append_command(out, {cluster_mode ? "RESTORE-ASKING" : "RESTORE", it.key, ttl, it.payload, "REPLACE"});
-    else
-      append_command(out, {cluster_mode ? "RESTORE-ASKING" : "RESTORE", it.key, ttl, it.payload});
-  }
-  if (!sock.write_all(out)) {
-    ctx.reply.error("IOERR error or timeout writing to target instance");
-    return;
-  }
-  std::string line;
-  if (auth || auth2) {
-    if (!sock.read_line(line)) {
+  const std::string name = fmt::format("{}:{}", args[1], args[2]);
+  bool may_retry = true;
+  for (;;) {
+    const char* connect_error = nullptr;
+    MigrateSocket* cached = migrate_socket(name, args[1], args[2], timeout, &connect_error);
+    if (!cached) {
+      ctx.reply.error(connect_error);
+      return;
+    }
+    MigrateSocket& sock = *cached;
+    // A cached connection may have been closed by the target meanwhile: one
+    // retry on a new connection, unless it timed out or keys were already handed over.
+    auto io_failure = [&](std::string_view message) {
+      const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT;
+      migrate_close_socket(name);
+      if (may_retry && !timed_out) {
+        may_retry = false;
+        return true;
+      }
+      ctx.reply.error(message);
+      return false;
+    };
+    const bool select = sock.last_dbid != dbid;
+    std::string out;
+    if (auth2)
+      append_command(out, {"AUTH", user, password});
+    else if (auth)
+      append_command(out, {"AUTH", password});
+    std::string db_text = std::to_string(dbid);
+    if (select) append_command(out, {"SELECT", db_text});
+    const bool cluster_mode = cluster::state() != nullptr;
+    for (auto& it : items) {
+      std::string ttl = std::to_string(it.ttl);
+      if (replace)
+        append_command(out, {cluster_mode ? "RESTORE-ASKING" : "RESTORE", it.key, ttl, it.payload, "REPLACE"});
+      else
+        append_command(out, {cluster_mode ? "RESTORE-ASKING" : "RESTORE", it.key, ttl, it.payload});
+    }
+    errno = 0;
+    if (!sock.write_all(out)) {
+      if (io_failure("IOERR error or timeout writing to target instance")) continue;
+      return;
+    }
+    std::string auth_line, select_line;
+    if ((auth || auth2) && !sock.read_line(auth_line)) {
+      if (io_failure("IOERR error or timeout reading to target instance")) continue;
+      return;
+    }
+    if (select && !sock.read_line(select_line)) {
+      if (io_failure("IOERR error or timeout reading to target instance")) continue;
+      return;
+    }
+    const bool auth_failed = (auth || auth2) && !auth_line.empty() && auth_line[0] == '-';
+    if (auth_failed || (select && !select_line.empty() && select_line[0] == '-')) {
+      // The RESTOREs' replies are still on their way: the connection is not reused.
+      const std::string message = (auth_failed ? auth_line : select_line).substr(1);
+      migrate_close_socket(name);
+      ctx.reply.error(fmt::format("ERR Target instance replied with error: {}", message));
+      return;
+    }
+    sock.last_dbid = dbid;
+    std::string line;
+    std::string first_error;
+    bool io_error = false;
+    for (auto& it : items) {
+      if (!sock.read_line(line)) {
+        io_error = true;
+        break;
+      }
+      if (!line.empty() && line[0] == '-') {
+        if (first_error.empty()) first_error = line.substr(1);
+        continue;
+      }
+      if (!copy && db.erase(it.key, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", it.key);
+    }
+    if (io_error) {  // keys may have been handed over: no retry
+      migrate_close_socket(name);
       ctx.reply.error("IOERR error or timeout reading to target instance");
       return;
     }
-    if (!line.empty() && line[0] == '-') {
-      ctx.reply.error(fmt::format("ERR Target instance replied with error: {}", line.substr(1)));
+    sock.last_use_ms = unix_time_ms();
+    if (!first_error.empty()) {
+      ctx.reply.error(fmt::format("ERR Target instance replied with error: {}", first_error));
       return;
     }
-  }
-  if (!sock.read_line(line)) {
-    ctx.reply.error("IOERR error or timeout reading to target instance");
-    return;
-  }
-  if (!line.empty() && line[0] == '-') {
-    ctx.reply.error(fmt::format("ERR Target instance replied with error: {}", line.substr(1)));
-    return;
-  }
-  std::string first_error;
-  bool io_error = false;
-  for (auto& it : items) {
-    if (!sock.read_line(line)) {
-      io_error = true;
-      break;
-    }
-    if (!line.empty() && line[0] == '-') {
-      if (first_error.empty()) first_error = line.substr(1);
-      continue;
-    }
-    if (!copy && db.erase(it.key, ctx.now_ms)) ctx.notify(notify::kGeneric, "del", it.key);
-  }
-  if (io_error) {
-    ctx.reply.error("IOERR error or timeout reading to target instance");
-    return;
-  }
-  if (!first_error.empty()) {
-    ctx.reply.error(fmt::format("ERR Target instance replied with error: {}", first_error));
-    return;
+    break;
   }
   ctx.reply.ok();
 }
@@ -1064,5 +1133,17 @@ const CommandSpec kClusterCommands[] = {
 }  // namespace
 
 std::span<const CommandSpec> cluster_command_specs() { return kClusterCommands; }
+
+void migrate_close_idle_sockets(int64_t now_ms) {
+  if (migrate_sockets.empty()) return;
+  for (auto it = migrate_sockets.begin(); it != migrate_sockets.end();) {
+    if (now_ms - it->second->last_use_ms > kMigrateSocketTtlMs)
+      it = migrate_sockets.erase(it);
+    else
+      ++it;
+  }
+}
+
+size_t migrate_cached_sockets() { return migrate_sockets.size(); }
 
 }  // namespace distcache::server

@@ -24,6 +24,7 @@
 #include "server/connection.h"
 #include "server/connection_context.h"
 #include "server/memory_limit.h"
+#include "server/ops.h"
 #include "server/pubsub_registry.h"
 #include "server/scripting/scripting.h"
 #include "server/server.h"
@@ -183,8 +184,8 @@ void write_memory(std::string& out, Server& server, const Snapshot& snap) {
       "allocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:{frag:.2f}\r\n"
       "allocator_rss_bytes:{rss_extra}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n"
       "mem_fragmentation_ratio:{frag:.2f}\r\nmem_fragmentation_bytes:{frag_bytes}\r\n"
-      "mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
-      "mem_clients_slaves:0\r\nmem_clients_normal:{clients}\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\n"
+      "mem_not_counted_for_evict:{not_counted}\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n"
+      "mem_clients_slaves:0\r\nmem_clients_normal:{clients}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{not_counted}\r\n"
       "mem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
       fmt::arg("used", used), fmt::arg("used_h", human_bytes(used)), fmt::arg("rss", rss),
       fmt::arg("rss_h", human_bytes(rss)), fmt::arg("peak", peak), fmt::arg("peak_h", human_bytes(peak)),
@@ -196,7 +197,8 @@ void write_memory(std::string& out, Server& server, const Snapshot& snap) {
       fmt::arg("maxmemory_h", human_bytes(maxmemory)), fmt::arg("policy", maxmemory_policy_name()),
       fmt::arg("frag", frag), fmt::arg("rss_extra", rss > used ? rss - used : 0),
       fmt::arg("frag_bytes", static_cast<int64_t>(rss) - static_cast<int64_t>(used)),
-      fmt::arg("clients", snap.clients_memory));
+      fmt::arg("clients", snap.clients_memory),
+      fmt::arg("not_counted", memory_not_counted_for_evict()));  // the AOF's buffer (memory_limit.h)
 }
 
 void write_persistence(std::string& out, Server& server) {
@@ -232,7 +234,7 @@ void write_stats(std::string& out, Server& server, int64_t now_ms, const Snapsho
       "instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\n"
       "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\n"
       "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\n"
-      "evicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
+      "evicted_clients:{}\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\n"
       "keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n"
       "pubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n"
       "slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n"
@@ -243,7 +245,7 @@ void write_stats(std::string& out, Server& server, int64_t now_ms, const Snapsho
       "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\n"
       "reply_buffer_expands:0\r\n",
       st.connections_received.load(), commands, static_cast<int64_t>(r.ops), in, net_out, r.in_kbps, r.out_kbps,
-      st.rejected_connections.load(), st.expired_keys.load(), evicted_keys_total(),
+      st.rejected_connections.load(), st.expired_keys.load(), evicted_keys_total(), ops::evicted_clients(),
       server.sum_counter(&ThreadCounters::keyspace_hits), server.sum_counter(&ThreadCounters::keyspace_misses),
       PubSub::of(server).distinct_names(PubSub::kChannel), PubSub::of(server).distinct_names(PubSub::kPattern),
       PubSub::of(server).distinct_names(PubSub::kShardChannel), tracking_table_keys(), tracking_table_keys(),

@@ -38,6 +38,8 @@
 #include "server/scripting/engine_internal.h"
 #include "server/scripting/lua_libs.h"
 #include "server/scripting/sha1.h"
+#include "server/server.h"
+#include "server/shard_thread.h"
 #include "server/version.h"
 
 extern "C" {
@@ -66,6 +68,7 @@ struct RunContext {
   int resp = 2;  // redis.setresp
   const Config* config = nullptr;
   int64_t busy_threshold_ms = -1;  // read at the first hook call (long scripts only)
+  int64_t last_busy_pass_ms = -1;  // serve_busy_clients()
   bool slow_logged = false;
 };
 
@@ -925,16 +928,32 @@ int error_handler(lua_State* L) {
 // "slow script" warning once a script runs longer than busy-reply-threshold.
 void count_hook(lua_State* L, lua_Debug*) {
   ThreadEngine& e = engine();
-  if (e.run && e.run->running && !e.run->slow_logged && e.run->config) {
+  if (e.run && e.run->running && e.run->config) {
     RunContext& run = *e.run;
     if (run.busy_threshold_ms < 0) run.busy_threshold_ms = busy_reply_threshold_ms(*run.config);
-    int64_t elapsed = steady_ms() - run.running->start_ms;
+    const int64_t now = steady_ms();
+    const int64_t elapsed = now - run.running->start_ms;
     if (elapsed >= run.busy_threshold_ms) {
-      run.slow_logged = true;
-      server::log(LogLevel::kWarning,
-                  "Slow script detected: still in execution after {} milliseconds. You can try killing the script "
-                  "using the {} command. Script name is: {}.",
-                  elapsed, run.running->is_function ? "FUNCTION KILL" : "SCRIPT KILL", run.running->name);
+      if (!run.slow_logged) {
+        run.slow_logged = true;
+        server::log(LogLevel::kWarning,
+                    "Slow script detected: still in execution after {} milliseconds. You can try killing the "
+                    "script using the {} command. Script name is: {}.",
+                    elapsed, run.running->is_function ? "FUNCTION KILL" : "SCRIPT KILL", run.running->name);
+      }
+      // Other clients of this thread get BUSY (or their SCRIPT KILL runs),
+      // at most once per millisecond (busy_clients.cpp).
+      if (now != run.last_busy_pass_ms) {
+        run.last_busy_pass_ms = now;
+        serve_busy_clients();
+      }
+      // SHUTDOWN NOSAVE (or a signal) while the script runs: it must end,
+      // written or not, or the thread could never stop.
+      ShardThread* thread = ShardThread::current();
+      if (thread && thread->server().shutting_down()) {
+        lua_sethook(L, count_hook, LUA_MASKLINE, 0);
+        raise_error_table(L, "Script killed by user with SCRIPT KILL...");
+      }
     }
   }
   if (e.run && e.run->running && e.run->running->kill.load(std::memory_order_relaxed)) {
@@ -1656,6 +1675,7 @@ void execute(RunJob& job, const protocol::ArgList& command, bool is_function) {
   entry.args = &command;
   entry.start_ms = steady_ms();
   register_running(&entry);
+  script_thread_enter();  // new clients of this thread are served in busy mode (busy_clients.cpp)
   RunContext* saved = e.run;
   e.run = job.run;
   job.run->running = &entry;
@@ -1670,6 +1690,7 @@ void execute(RunJob& job, const protocol::ArgList& command, bool is_function) {
   lua_sethook(L, count_hook, LUA_MASKCOUNT, kHookInstructions);
   e.run = saved;
   unregister_running(&entry);
+  end_busy_mode();
   if (++e.gc_count >= kGcPeriod) {
     lua_gc(L, LUA_GCSTEP, kGcPeriod);
     e.gc_count = 0;

@@ -10,6 +10,8 @@
 #include "server/disk_errors.h"
 #include "server/dispatcher.h"
 #include "server/memory_limit.h"
+#include "server/ops.h"
+#include "server/pubsub.h"
 
 namespace distcache::server::scripting {
 namespace {
@@ -87,6 +89,8 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
   if (spec->flags & kCmdWrite) wrote_ = true;  // as Redis: before the command runs, even if it then fails
 
   if (!spec->keyed) {
+    if (spec->flags & kCmdReadonly) read_ = true;
+    ops::feed_monitors_script(*spec, args, db_);  // MONITOR "[<db> lua]" (server/ops.h)
     connection_command(*spec, args, out);
     return;
   }
@@ -100,6 +104,8 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
       }
     }
   }
+  if (spec->flags & kCmdReadonly) read_ = true;
+  ops::feed_monitors_script(*spec, args, db_);  // MONITOR "[<db> lua]" (server/ops.h)
   execute_keyed(*spec, args, out);
   if (spec->flags & kCmdWrite) {
     for (int i : key_indexes) {
@@ -112,7 +118,9 @@ void KeyspaceScriptHost::call(const protocol::ArgList& args, protocol::ReplyBuil
 
 void KeyspaceScriptHost::execute_keyed(const CommandSpec& spec, const protocol::ArgList& args,
                                        protocol::ReplyBuilder& out) {
-  run_keyed(spec, args, out, ctx_.dbs, db_, ctx_.now_ms, ctx_.config, /*may_block=*/false);
+  // Keys the command changes join the script command's own list: WATCHers and
+  // CLIENT TRACKING readers (the caller included, after its reply) are told.
+  run_keyed(spec, args, out, ctx_.dbs, db_, ctx_.now_ms, ctx_.config, /*may_block=*/false, ctx_.changed_keys);
 }
 
 void KeyspaceScriptHost::connection_command(const CommandSpec& spec, const protocol::ArgList& args,
@@ -148,6 +156,13 @@ void KeyspaceScriptHost::connection_command(const CommandSpec& spec, const proto
     }
     db_ = static_cast<int>(index);
     out.ok();
+    return;
+  }
+  if (spec.name == "publish" || spec.name == "spublish") {
+    // Delivered as Redis does from a script: without waiting for other
+    // threads (the script must not block); the count is that of the
+    // process-wide subscription summary at this moment.
+    out.integer(publish_message_counted(args[1], args[2], spec.name == "spublish"));
     return;
   }
   out.error("ERR This command is not supported inside scripts");

@@ -15,7 +15,7 @@
 // Keyed commands run through run_keyed() (blocking commands get their timeout
 // reply at once) in the script's current database: SELECT inside a script
 // changes it for the rest of the script only. Connection-level commands are
-// answered by connection_command(): PING, ECHO, TIME and SELECT work, the
+// answered by connection_command(): PING, ECHO, TIME, SELECT, PUBLISH and SPUBLISH work, the
 // others reply an error for now.
 #include <cstdint>
 #include <string>
@@ -46,10 +46,14 @@ class ScriptHost {
   // True once a write command was accepted (SCRIPT KILL then answers
   // UNKILLABLE, as Redis does from the first write on).
   bool has_written() const { return wrote_; }
+  // True once a read-only command ran (CLIENT TRACKING: Redis then remembers
+  // the script command's declared keys for the calling client).
+  bool has_read() const { return read_; }
 
  protected:
   bool read_only_ = false;
   bool wrote_ = false;
+  bool read_ = false;
 };
 
 class KeyspaceScriptHost : public ScriptHost {
@@ -71,7 +75,7 @@ class KeyspaceScriptHost : public ScriptHost {
   // context's keyspace; a host that routes keys to other shards overrides it.
   virtual void execute_keyed(const CommandSpec& spec, const protocol::ArgList& args, protocol::ReplyBuilder& out);
   // Connection-level commands (spec.connection is set and spec.keyed is not).
-  // PING, ECHO, TIME and SELECT are handled here; every other one replies
+  // PING, ECHO, TIME, SELECT, PUBLISH and SPUBLISH are handled here; every other one replies
   // "ERR This command is not supported inside scripts" for now.
   virtual void connection_command(const CommandSpec& spec, const protocol::ArgList& args,
                                   protocol::ReplyBuilder& out);

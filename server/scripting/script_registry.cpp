@@ -2,6 +2,7 @@
 // (with FUNCTION DUMP / RESTORE's payload format), the registry of running
 // scripts (SCRIPT KILL, FUNCTION STATS, BUSY), the rand48 generator behind
 // math.random, and the shebang / library metadata parsers.
+#include <atomic>
 #include <liblzf/lzf.h>
 
 #include <algorithm>
@@ -329,16 +330,24 @@ int64_t steady_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+// Mirrors running().entries.size(): script_running() is asked by every
+// command the dispatcher runs, without the mutex.
+std::atomic<int64_t> running_count{0};
+}  // namespace
+
 void register_running(RunningEntry* entry) {
   RunningRegistry& r = running();
   std::lock_guard lock(r.mutex);
   r.entries.push_back(entry);
+  running_count.store(static_cast<int64_t>(r.entries.size()), std::memory_order_release);
 }
 
 void unregister_running(RunningEntry* entry) {
   RunningRegistry& r = running();
   std::lock_guard lock(r.mutex);
   r.entries.erase(std::remove(r.entries.begin(), r.entries.end(), entry), r.entries.end());
+  running_count.store(static_cast<int64_t>(r.entries.size()), std::memory_order_release);
 }
 
 // ---- rand48 (redis-server's math.random): X(n+1) = (a X(n) + c) mod 2^48,
@@ -753,11 +762,7 @@ bool function_restore(std::string_view payload, RestorePolicy policy, std::strin
 // ---------------------------------------------------------------------------
 // Running scripts
 
-bool script_running() {
-  RunningRegistry& r = running();
-  std::lock_guard lock(r.mutex);
-  return !r.entries.empty();
-}
+bool script_running() { return running_count.load(std::memory_order_acquire) > 0; }
 
 int64_t running_script_elapsed_ms() {
   RunningRegistry& r = running();

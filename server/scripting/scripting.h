@@ -12,12 +12,17 @@
 // No Lua header is included here; only server/scripting/*.cpp see Lua.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "server/command.h"
 #include "server/scripting/script_host.h"
+
+namespace distcache::server {
+class ShardThread;
+}
 
 namespace distcache::server::scripting {
 
@@ -106,6 +111,31 @@ int64_t busy_reply_threshold_ms(const Config& config);
 // "BUSY Redis is busy running a script. You can only call SCRIPT KILL or
 // SHUTDOWN NOSAVE." (FUNCTION KILL when the running script is a function).
 std::string_view busy_error();
+
+// The dispatcher's BUSY hook: true when `spec` must be answered with
+// busy_error() because a script has run longer than busy-reply-threshold
+// (commands flagged allow_busy pass, SHUTDOWN only with NOSAVE).
+bool busy_refuses(const CommandSpec& spec, const protocol::ArgList& args, const Config& config);
+
+// Busy mode (busy_clients.cpp): called from the Lua hook of a script running
+// past busy-reply-threshold, serves the other idle clients of the current
+// thread (BUSY replies, SCRIPT KILL...) without touching any data;
+// end_busy_mode() when the script is over.
+void serve_busy_clients();
+void script_thread_enter();  // a script starts on this thread
+void end_busy_mode();        // ... and ended (busy or not)
+// From each thread's cron: a client of that thread still waiting for a
+// command dispatched before a script passed busy-reply-threshold gets BUSY.
+void busy_cron(ShardThread& thread);
+// For the listener: every new client handed to thread `index` is also
+// offered here; if that thread runs a script past busy-reply-threshold before
+// the ordinary hand-over reached it, its busy-mode pass runs `adopt`
+// (creating the connection there). The hand-over withdraws the offer first.
+uint64_t offer_new_client(unsigned index, std::function<void()> adopt);
+void withdraw_new_client(uint64_t id);
+// For the listener: the thread a new client accepted for thread `target`
+// should go to (another one while a script runs on `target`, if any).
+unsigned new_client_thread(unsigned target, unsigned thread_count);
 
 // SCRIPT KILL (function_kill false) / FUNCTION KILL: stops the longest-running
 // script with "ERR Script killed by user with SCRIPT KILL..." unless it has

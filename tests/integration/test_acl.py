@@ -85,8 +85,10 @@ class SideBySide(unittest.TestCase):
                 for u in users:
                     if u != b"default":
                         c.command("ACL", "DELUSER", u)
+                c.command("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
                 c.command("ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", "&*", "+@all")
                 c.command("ACL", "LOG", "RESET")
+                c.command("FUNCTION", "FLUSH")
 
     def tearDown(self):
         for c in self.conns:
@@ -333,6 +335,99 @@ class SideBySide(unittest.TestCase):
         self.assertEqual(normalize_log(admin[1].command("ACL", "LOG")),
                          normalize_log(admin[0].command("ACL", "LOG")))
 
+    # ------------------------------------------------------------------ EXEC re-checks (issue 6)
+
+    def test_exec_rechecks_permissions_changed_after_multi(self):
+        """Permissions changed between MULTI and EXEC (from another connection,
+        or by ACL SETUSER earlier in the same transaction) refuse the queued
+        command inside EXEC's reply, logged with context "multi"."""
+        admin = self.pair()
+        self.same(admin, "ACL", "SETUSER", "tx", "on", ">p", "+@all", "~*", "&*")
+        user = self.pair()
+        self.same(user, "AUTH", "tx", "p")
+        for args in (["MULTI"], ["SET", "k1", "v"], ["GET", "k1"], ["PUBLISH", "ch", "x"], ["GET", "other"],
+                     ["MSET", "k2", "1", "other2", "2"], ["PING"]):
+            self.same(user, *args)
+        self.same(admin, "ACL", "SETUSER", "tx", "-get", "resetkeys", "~k*", "resetchannels")
+        self.same(user, "EXEC")
+        self.assertEqual(normalize_log(admin[1].command("ACL", "LOG")),
+                         normalize_log(admin[0].command("ACL", "LOG")))
+        entries = admin[1].command("ACL", "LOG")
+        self.assertTrue(all(dict(zip(e[0::2], e[1::2]))[b"context"] == b"multi" for e in entries), entries)
+        # The transaction itself changes the rules for the commands after it.
+        self.same(admin, "ACL", "LOG", "RESET")
+        self.same(admin, "ACL", "SETUSER", "tx", "reset", "on", ">p", "+@all", "~*", "&*")
+        for args in (["MULTI"], ["MSET", "a1", "v", "b1", "v"], ["ACL", "SETUSER", "tx", "resetkeys", "~a*"],
+                     ["GET", "b1"], ["GET", "a1"], ["ACL", "SETUSER", "tx", "-@string"], ["GET", "a1"],
+                     ["EXEC"], ["GET", "b1"]):
+            self.same(user, *args)
+        self.assertEqual(normalize_log(admin[1].command("ACL", "LOG")),
+                         normalize_log(admin[0].command("ACL", "LOG")))
+        # A user deleted meanwhile loses its connections (nothing runs).
+        for args in (["MULTI"], ["PING"]):
+            self.same(user, *args)
+
+    def test_scripts_queued_in_multi_check_the_callers_permissions(self):
+        """redis.call() inside an EVAL/FCALL run by EXEC is checked against the
+        caller's permissions at that moment, exactly as outside MULTI (context "lua")."""
+        admin = self.pair()
+        self.same(admin, "ACL", "SETUSER", "luatx", "on", ">p", "+@all", "-set", "~*", "&*")
+        self.same(admin, "FUNCTION", "LOAD",
+                  "#!lua name=acltx\n"
+                  "redis.register_function('setit', function(keys, args) return redis.pcall('set', keys[1], 'x') end)\n"
+                  "redis.register_function('getit', function(keys, args) return redis.call('get', keys[1]) end)")
+        user = self.pair()
+        self.same(user, "AUTH", "luatx", "p")
+        set_script, pset_script = "return redis.call('set',KEYS[1],'1')", "return redis.pcall('set',KEYS[1],'1')"
+        for args in (["EVAL", set_script, "1", "x"], ["MULTI"], ["EVAL", set_script, "1", "x"],
+                     ["EVAL", pset_script, "1", "x"], ["FCALL", "setit", "1", "x"], ["EVAL", "return 1", "0"],
+                     ["EXEC"], ["EXISTS", "x"]):
+            self.same(user, *args)
+        # Allowed when queued, refused by the time EXEC runs; and the other way round.
+        for args in (["MULTI"], ["FCALL", "getit", "1", "g"], ["EVAL", "return redis.pcall('get',KEYS[1])", "1", "g"]):
+            self.same(user, *args)
+        self.same(admin, "ACL", "SETUSER", "luatx", "-get", "+set")
+        for args in (["EVAL", pset_script, "1", "x"], ["EXEC"], ["GET", "x"]):
+            self.same(user, *args)
+        self.assertEqual(normalize_log(admin[1].command("ACL", "LOG")),
+                         normalize_log(admin[0].command("ACL", "LOG")))
+        contexts = {dict(zip(e[0::2], e[1::2]))[b"context"] for e in admin[1].command("ACL", "LOG")}
+        self.assertEqual(contexts, {b"lua", b"toplevel"})  # toplevel: the last GET
+        # A full user's scripts in MULTI run everything.
+        for args in (["MULTI"], ["EVAL", pset_script, "1", "y"], ["FCALL", "setit", "1", "y"], ["EXEC"]):
+            self.same(admin, *args)
+
+    # ------------------------------------------------------------------ acl-pubsub-default (issue 6)
+
+    def test_acl_pubsub_default(self):
+        conns = self.pair()
+        self.same(conns, "CONFIG", "GET", "acl-pubsub-default")
+        self.same(conns, "ACL", "SETUSER", "ps1")
+        self.same(conns, "ACL", "SETUSER", "old", "on", "nopass", "+@all", "~*")
+        self.same(conns, "CONFIG", "SET", "acl-pubsub-default", "allchannels")
+        self.same(conns, "CONFIG", "GET", "acl-pubsub-default")
+        self.same(conns, "ACL", "SETUSER", "ps2")
+        self.same(conns, "ACL", "SETUSER", "ps3", "(+get ~x)")
+        self.same(conns, "ACL", "SETUSER", "ps1", "reset")
+        self.same(conns, "ACL", "SETUSER", "ps4", "resetchannels")
+        self.same(conns, "ACL", "SETUSER", "ps7", "resetchannels", "&a", "reset", "&b")
+        self.same(conns, "ACL", "LIST")  # "old" keeps resetchannels: existing users do not change
+        self.same(conns, "ACL", "GETUSER", "ps3")
+        self.same(conns, "ACL", "GETUSER", "ps4")
+        # The new default applies to clients of new users at once.
+        self.same(conns, "ACL", "SETUSER", "ps8", "on", ">p", "+@all", "~*")
+        user = self.pair()
+        self.same(user, "AUTH", "ps8", "p")
+        self.same(user, "PUBLISH", "anything", "m")
+        self.same(conns, "CONFIG", "SET", "acl-pubsub-default", "foo")
+        self.same(conns, "CONFIG", "SET", "acl-pubsub-default", "ALLCHANNELS")
+        self.same(conns, "CONFIG", "GET", "acl-pubsub-default")
+        self.same(conns, "CONFIG", "SET", "acl-pubsub-default", "resetchannels")
+        self.same(conns, "ACL", "SETUSER", "ps5", "&*", "reset")
+        self.same(conns, "ACL", "SETUSER", "ps6", "(~y +get)")
+        self.same(conns, "ACL", "LIST")
+        self.same(conns, "CONFIG", "GET", "acl-*")
+
     def test_default_user_restricted(self):
         admin = self.pair()
         self.same(admin, "ACL", "SETUSER", "default", "resetkeys", "~k*", "-flushall")
@@ -420,6 +515,36 @@ class AclFile(unittest.TestCase):
                     out.append(b"")
             return out
         self.run_both(scenario)
+
+    def test_acl_pubsub_default_and_the_file(self):
+        """Users of the file (the default user too) start from acl-pubsub-default;
+        ACL LOAD uses the value of the moment; ACL SAVE writes the channels explicitly."""
+        content = ("user default on nopass ~* +@all\n"
+                   "user f1 on nopass ~* +@all\n"
+                   "user f2 on nopass resetchannels &x +@all\n")
+        results = []
+        for reference in (True, False):
+            d = tempfile.mkdtemp(prefix="distcache-acl-")
+            path = os.path.join(d, "users.acl")
+            with open(path, "w") as f:
+                f.write(content)
+            with harness.start_server(reference=reference,
+                                      extra_args=("--aclfile", path, "--acl-pubsub-default", "allchannels"),
+                                      distcache_args=DISTCACHE_ARGS) as server:
+                with harness.RawConnection(harness.HOST, server.port) as c:
+                    out = [normalize(c.command("ACL", "LIST")), c.command("CONFIG", "GET", "acl-pubsub-default")]
+                    out.append(c.command("ACL", "SETUSER", "new1"))
+                    out.append(c.command("ACL", "SAVE"))
+                    with open(path) as f:
+                        out.append(sorted(normalize_rules(l) for l in f.read().splitlines()))
+                    out.append(c.command("CONFIG", "SET", "acl-pubsub-default", "resetchannels"))
+                    with open(path, "a") as f:
+                        f.write("user f3 on nopass +@all\n")
+                    out.append(c.command("ACL", "LOAD"))
+                    out.append(normalize(c.command("ACL", "LIST")))
+            results.append(out)
+        self.maxDiff = None
+        self.assertEqual(results[1], results[0])
 
     def test_no_aclfile(self):
         for reference in (True, False):

@@ -32,7 +32,7 @@ INFO_FIELDS_NOT_PRINTED = set()
 # features other engineers own (ACL, cluster, eviction) are checked by their
 # tests; the list documents what is still missing.
 CONFIG_NOT_SUPPORTED = {
-    "acl-pubsub-default", "masterauth", "masteruser", "maxmemory-clients", "maxmemory-eviction-tenacity",
+    "acl-pubsub-default", "masterauth", "masteruser", "maxmemory-eviction-tenacity",
     "cluster-allow-pubsubshard-when-down", "cluster-allow-replica-migration", "cluster-announce-hostname",
     "cluster-announce-tls-port", "cluster-link-sendbuf-limit", "cluster-migration-barrier",
     "cluster-preferred-endpoint-type", "cluster-replica-no-failover", "cluster-replica-validity-factor",

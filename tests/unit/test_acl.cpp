@@ -188,3 +188,21 @@ TEST_CASE("protected mode refuses non-loopback clients only without a password",
   CHECK(acl::kProtectedModeDenied.starts_with("-DENIED Redis is running in protected mode"));
   CHECK(acl::kProtectedModeDenied.ends_with("\r\n"));
 }
+
+TEST_CASE("acl-pubsub-default: new users, reset and new selectors start from it", "[acl]") {
+  struct Restore {
+    ~Restore() { acl::set_pubsub_default_allchannels(false); }
+  } restore;
+  acl::set_pubsub_default_allchannels(true);
+  CHECK(acl::describe_user(acl::new_user("bob")) == "user bob off &* -@all");
+  CHECK(acl::describe_user(user_with({"resetchannels", "&a", "reset"})) == "user t off sanitize-payload &* -@all");
+  CHECK(acl::describe_user(user_with({"(+get ~x)"})) == "user t off &* -@all (~x &* -@all +get)");
+  CHECK(acl::describe_user(user_with({"resetchannels"})) == "user t off resetchannels -@all");
+  acl::User all = user_with({"+@all", "~*"});
+  CHECK(check(all, {"publish", "anything", "m"}) == acl::Denied::kNone);
+  acl::set_pubsub_default_allchannels(false);
+  // Existing users keep what they had.
+  CHECK(check(all, {"publish", "anything", "m"}) == acl::Denied::kNone);
+  CHECK(acl::describe_user(user_with({"&*", "reset"})) == "user t off sanitize-payload resetchannels -@all");
+  CHECK(check(user_with({"+@all", "~*"}), {"publish", "anything", "m"}) == acl::Denied::kChannel);
+}

@@ -196,6 +196,7 @@ TEST_CASE("config: CONFIG GET renders every option as redis-server 7.0.15 does",
       {"maxmemory-policy", "noeviction"},
       {"maxmemory-samples", "5"},
       {"maxmemory-eviction-tenacity", "10"},
+      {"maxmemory-clients", "0"},
       {"lfu-log-factor", "10"},
       {"lfu-decay-time", "1"},
       {"lazyfree-lazy-eviction", "no"},
@@ -324,6 +325,7 @@ TEST_CASE("config: CONFIG GET renders every option as redis-server 7.0.15 does",
       {"syslog-facility", "local0"},
       {"enable-debug-command", "no"},
       {"aclfile", ""},
+      {"acl-pubsub-default", "resetchannels"},
       {"cluster-allow-reads-when-down", "no"},
       {"cluster-announce-bus-port", "0"},
       {"cluster-announce-ip", ""},
@@ -357,7 +359,7 @@ TEST_CASE("config: CONFIG GET patterns", "[config]") {
     std::sort(out.begin(), out.end());
     return out;
   };
-  CHECK(names("maxmemory*") == std::vector<std::string>{"maxmemory", "maxmemory-eviction-tenacity",
+  CHECK(names("maxmemory*") == std::vector<std::string>{"maxmemory", "maxmemory-clients", "maxmemory-eviction-tenacity",
                                                         "maxmemory-policy", "maxmemory-samples"});
   CHECK(names("MAXMEM*") == names("maxmem*"));  // case-insensitive
   CHECK(names("h[z]") == std::vector<std::string>{"hz"});
