@@ -62,6 +62,7 @@ Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
 }
 
 Connection::~Connection() {
+  acl::forget_script_caller(args_);  // (the last script this connection ran has ended: nothing holds it now)
   if (subscriptions_ && !closed_) pubsub_unsubscribe_all(*this);
 }
 

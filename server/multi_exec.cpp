@@ -73,6 +73,13 @@ void unregister_watch(Server& server, std::shared_ptr<WatchState> watch) {
 
 // One EXEC in progress. Commands run one after another; each may finish
 // inline or later (on another thread), and then the next one starts.
+// The CLIENT TRACKING reader of a queued command: a script tracks its
+// declared keys as Redis does (server/script_runner.h), others when read-only.
+TrackingReader queued_tracking_reader(Connection& conn, const CommandSpec& spec) {
+  if (!tracking_active()) return {};
+  return runs_script(spec) ? script_tracking_reader(conn) : tracking_reader_for(conn, spec);
+}
+
 class ExecRun : public std::enable_shared_from_this<ExecRun> {
  public:
   ExecRun(ConnectionContext& ctx, std::shared_ptr<MultiState> multi, std::shared_ptr<WatchState> watch)
@@ -211,10 +218,13 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     const CommandSpec& spec = *q.spec;
     const int db = conn_->session().db;
     if (server_.shard_count() > 1 && runs_script(spec)) {  // EXEC holds every shard (see plan())
+      bool read_something = false;
       {
         AofBatchScope aof_scope(aof_batch_);
-        run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written_);
+        run_script_holding_all_shards(home_, spec, q.args, conn_->reply(), db, now_ms_, written_, &read_something);
       }
+      if (read_something && tracking_active())
+        remember_script_keys(server_, queued_tracking_reader(*conn_, spec), spec, q.args);
       command_done();
       return;
     }
@@ -239,13 +249,14 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
                 changed);
       }
       touch_watched_keys(home_, changed, conn_->session().id);
-      if (tracking_active()) tracking_remember_args(home_, tracking_reader_for(*conn_, spec), spec, q.args);
+      if (tracking_active() && script_tracking_allowed(spec))
+        tracking_remember_args(home_, queued_tracking_reader(*conn_, spec), spec, q.args);
       command_done();
       return;
     }
     auto self = shared_from_this();
     const int resp = conn_->session().resp;
-    const TrackingReader reader = tracking_active() ? tracking_reader_for(*conn_, spec) : TrackingReader{};
+    const TrackingReader reader = queued_tracking_reader(*conn_, spec);
     const uint64_t writer = conn_->session().id;
     shard.post([self, &shard, &q, db, resp, reader, writer] {
       acl::ClientNoTouchScope no_touch(self->conn_->session(), *q.spec);  // CLIENT NO-TOUCH (server/acl/no_touch.h)
@@ -258,7 +269,7 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
         run_keyed(*q.spec, q.args, reply, shard.keyspace(), db, self->now_ms_, self->server_.config(), false, changed);
       }
       touch_watched_keys(shard, changed, writer);
-      tracking_remember_args(shard, reader, *q.spec, q.args);
+      if (script_tracking_allowed(*q.spec)) tracking_remember_args(shard, reader, *q.spec, q.args);
       self->home_.post([self] {
         self->conn_->reply().raw(self->remote_out_);
         self->command_done();

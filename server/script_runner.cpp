@@ -344,6 +344,22 @@ TrackingReader script_tracking_reader(Connection& conn) {
 
 bool script_tracking_allowed(const CommandSpec& spec) { return !runs_script(spec) || last_script_read; }
 
+void remember_script_keys(Server& server, const TrackingReader& reader, const CommandSpec& spec,
+                          const protocol::ArgList& args) {
+  std::vector<int> indexes;
+  if (!reader || !extract_keys(spec, args, indexes)) return;
+  std::vector<std::vector<std::string>> by_shard(server.shard_count());
+  for (int i : indexes) by_shard[shard_of_key(args[i], server.shard_count())].emplace_back(args[i]);
+  for (unsigned i = 0; i < by_shard.size(); ++i) {
+    if (by_shard[i].empty()) continue;
+    ShardThread& shard = server.shard(i);
+    shard.post([&shard, reader, names = std::move(by_shard[i])] {
+      std::vector<std::string_view> views(names.begin(), names.end());
+      tracking_remember(shard, reader, views);
+    });
+  }
+}
+
 void run_script_command(CommandContext& ctx) {
   const CommandSpec& spec = *CommandTable::instance().find(ctx.args[0]);
   ShardThread* shard = ShardThread::current();

@@ -61,6 +61,11 @@ TrackingReader script_tracking_reader(Connection& conn);
 // After run_keyed() ran `spec` on this thread: false for a script that read
 // nothing (its keys are then not remembered); true for every other command.
 bool script_tracking_allowed(const CommandSpec& spec);
+// A script that read something ran while its keys' shards were held (EXEC):
+// its declared keys are remembered for `reader` on their shards (posted to
+// each; they run before any other client's write to those keys).
+void remember_script_keys(Server& server, const TrackingReader& reader, const CommandSpec& spec,
+                          const protocol::ArgList& args);
 
 // The keyed handler of the script commands (which one: ctx.args[0]): runs on
 // a shard's own keyspace (or, in unit tests, on any keyspace).

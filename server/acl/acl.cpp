@@ -1102,6 +1102,14 @@ void note_script_caller(Connection& conn, const std::shared_ptr<const User>& use
 
 }  // namespace
 
+void forget_script_caller(const protocol::ArgList& script_args) {
+  auto& sc = script_callers();
+  if (sc.size.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard lock(sc.mutex);
+  sc.by_args.erase(&script_args);
+  sc.size.store(sc.by_args.size(), std::memory_order_relaxed);
+}
+
 std::optional<std::string> script_call_denied(const protocol::ArgList& script_args, const CommandSpec& spec,
                                               const protocol::ArgList& args) {
   auto& sc = script_callers();

@@ -146,6 +146,9 @@ bool channels_allowed(const User& user, const std::vector<std::string_view>& cha
 // returns the script error (and logs the denial with context "lua").
 std::optional<std::string> script_call_denied(const protocol::ArgList& script_args, const CommandSpec& spec,
                                               const protocol::ArgList& args);
+// A connection's argument list is going away: drop its caller entry (else
+// entries of closed connections would pile up until their address is reused).
+void forget_script_caller(const protocol::ArgList& script_args);
 
 // --- EXEC: Redis checks the permissions of every queued command again right
 // before running it (ACL SETUSER may have run meanwhile, even earlier in the

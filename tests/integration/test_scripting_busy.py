@@ -182,7 +182,7 @@ class BusyAndThreads(unittest.TestCase):
     # ------------------------------------------------------------------ tracking
 
     def test_tracking_of_script_keys(self):
-        keys = [f"key{i}" for i in range(8)]  # on both shards
+        keys = [f"key{i}" for i in range(8)] + ["mkey0", "mkey1"]  # on both shards
         results = {}
         for server in self.servers():
             sub = server.raw(timeout=DEADLINE)
@@ -198,6 +198,11 @@ class BusyAndThreads(unittest.TestCase):
             out.append(c.command("EVAL", "return 1", "1", "key2"))
             out.append(c.command("EVAL_RO", "return redis.call('exists', KEYS[1], KEYS[2])", "2", "key3", "key4"))
             out.append(c.command("EVAL", "return redis.call('mget', KEYS[1])", "1", "key5"))
+            # Queued in MULTI: tracked the same way when EXEC runs them.
+            out.append(c.command("MULTI"))
+            out.append(c.command("EVAL", "return redis.call('get', KEYS[1])", "1", "mkey0"))
+            out.append(c.command("EVAL", "return 1", "1", "mkey1"))
+            out.append(c.command("EXEC"))
             w = server.raw(timeout=DEADLINE)
             for k in keys:
                 w.command("SET", k, "2")
@@ -216,7 +221,7 @@ class BusyAndThreads(unittest.TestCase):
                 x.close()
             results[server] = out
         self.assertEqual(results[self.test], results[self.ref])
-        self.assertEqual(results[self.test][-1], [b"end", b"key0", b"key3", b"key4", b"key5"])
+        self.assertEqual(results[self.test][-1], [b"end", b"key0", b"key3", b"key4", b"key5", b"mkey0"])
 
     def test_tracking_invalidated_by_script_writes(self):
         """Keys written by a script invalidate what clients cached, the
