@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include "server/acl/no_touch.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
@@ -85,6 +86,7 @@ void BlockingRegistry::serve_waiters(ShardThread& shard, const std::string& name
     }
     w->reply.clear();
     protocol::ReplyBuilder reply(&w->reply, w->resp);
+    acl::ClientNoTouchScope no_touch(w->no_touch);  // (server/acl/no_touch.h)
     prepare_keys_for_write(shard, *w->spec, *w->args, w->db, {});
     auto outcome = run_keyed(*w->spec, *w->args, reply, shard.keyspace(), w->db, unix_time_ms(),
                              shard.server().config());

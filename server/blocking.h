@@ -43,6 +43,7 @@ struct BlockedClient {
   protocol::ArgList owned_args;
   int db = 0;
   int resp = 2;
+  bool no_touch = false;                   // CLIENT NO-TOUCH applies to its retries too
   CommandContext::TimeoutReply timeout_reply = CommandContext::TimeoutReply::kNullArray;
   int64_t timeout_ms = 0;                  // 0 = forever
   bool multi_shard = false;

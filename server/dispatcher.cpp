@@ -77,6 +77,7 @@ std::shared_ptr<BlockedClient> new_blocked_client(Connection& conn, const Comman
   w->args = &w->owned_args;
   w->db = db;
   w->resp = conn.session().resp;
+  w->no_touch = acl::no_touch_for(conn.session(), spec);
   w->timeout_ms = outcome.timeout_ms;
   w->timeout_reply = outcome.timeout_reply;
   return w;

@@ -105,6 +105,30 @@ class ClientNoTouch(unittest.TestCase):
             expected[i] += 1
         self.assertEqual(self.freqs(), expected)
 
+    def wait_blocked(self, count):
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            info = self.admin.command("INFO", "clients").decode()
+            if f"blocked_clients:{count}" in info:
+                return
+        self.fail("the client never blocked")
+
+    def test_blocked_pop_served_later_does_not_touch(self):
+        """A BLPOP that blocks and is served when another client pushes: the
+        pop (run on the key's thread) leaves access information alone for a
+        no-touch client and counts for a normal one."""
+        freqs = {}
+        for name, client in (("nt:listA", self.nt), ("nt:listB", None)):
+            c = client or harness.RawConnection(harness.HOST, self.server.port)
+            c.send_command("BLPOP", name, "0")
+            self.wait_blocked(1)
+            self.admin.command("RPUSH", name, "x", "y")
+            self.assertEqual(c.read_reply(), [name.encode(), b"x"])
+            freqs[name] = self.admin.command("OBJECT", "FREQ", name)
+            if client is None:
+                c.close()
+        self.assertEqual(freqs["nt:listA"] + 1, freqs["nt:listB"])
+
     def test_idletime_is_kept(self):
         self.admin.command("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
         key = KEYS[0]

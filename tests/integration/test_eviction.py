@@ -137,9 +137,11 @@ class EvictionTest(harness.ServerTestCase):
         self.assert_at_limit(limit)
         # Approximated LRU with a clock in seconds: on a loaded machine a hot
         # key read in the same second as the writes around it is sometimes
-        # sampled out (about 1 in 10 here at load 8 on 2 cores); without
-        # recency the hot keys would fare like the others (under 35%).
-        self.assertGreaterEqual(self.surviving("hot", hot), hot * 0.85)
+        # sampled out (about 1 in 10 here at load 8 on 2 cores; 423 of 500
+        # survived in one CI run on a loaded machine); without recency the hot
+        # keys would fare like the others (under 35%), so 75% still tells the
+        # two apart by a wide margin.
+        self.assertGreaterEqual(self.surviving("hot", hot), hot * 0.75)
         self.assertLess(self.surviving("key", written), written * 0.35)
         self.assertGreater(int(self.r.info("stats")["evicted_keys"]), 0)
 
