@@ -90,14 +90,7 @@ bool route_exec(Connection& conn, bool asking) {
     indexes.clear();
     extract_keys(*q.spec, q.args, indexes);
     for (int i : indexes) {
-      unsigned slot = key_hash_slot(q.args[i]);
-      if (!in.has_keys) {
-        in.has_keys = true;
-        in.slot = slot;
-      } else if (slot != in.slot) {
-        in.cross_slot = true;
-      }
-      ++in.key_count;
+      in.add_key_slot(key_hash_slot(q.args[i]));
       if (q.spec->flags & kCmdWrite) in.is_write = true;
     }
   }
@@ -258,14 +251,7 @@ struct KeySet {
     if (spec.first_key <= 0 && !spec.find_keys) return;
     extract_keys(spec, args, indexes);
     for (int i : indexes) {
-      const unsigned slot = key_hash_slot(args[i]);
-      if (!in.has_keys) {
-        in.has_keys = true;
-        in.slot = slot;
-      } else if (slot != in.slot) {
-        in.cross_slot = true;
-      }
-      ++in.key_count;
+      in.add_key_slot(key_hash_slot(args[i]));
       names.emplace_back(args[i]);
     }
     if (spec.flags & kCmdWrite) in.is_write = true;

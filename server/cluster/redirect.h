@@ -69,6 +69,17 @@ struct RouteInput {
   bool asking = false;  // ASKING was sent, or the command is RESTORE-ASKING
   int key_count = 0;
   int missing = -1;
+
+  // Counts one key of slot `slot`: the first sets the slot, another slot makes the input cross-slot.
+  void add_key_slot(unsigned key_slot) {
+    if (!has_keys) {
+      has_keys = true;
+      slot = key_slot;
+    } else if (key_slot != slot) {
+      cross_slot = true;
+    }
+    ++key_count;
+  }
 };
 Decision decide(const RouteInput& in, std::string& error);
 
