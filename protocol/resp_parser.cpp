@@ -268,6 +268,48 @@ RespParser::LineResult RespParser::feed_line(std::string_view input, size_t& pos
   return LineResult::kDone;
 }
 
+// The fast path for the common case: a whole, well-formed multibulk command
+// ("*<n>\r\n" then n times "$<len>\r\n<data>\r\n") already in `input`
+// within every limit. It reads each byte once, with no line buffer. Anything
+// else (a partial command, a limit exceeded, odd framing) returns false with
+// `pos` unchanged, and the state machine below parses the same bytes with
+// Redis's exact behaviour and error replies.
+bool RespParser::parse_whole_command(std::string_view input, size_t& pos, ArgList& args) const {
+  const char* p = input.data() + pos;
+  const char* const end = input.data() + input.size();
+  // A header's number and its "\r\n"; at most 20 characters, as parse_ll takes.
+  auto read_number = [&p, end](int64_t& out) {
+    const char* const digits = p;
+    while (p < end && *p != '\r') {
+      if (p - digits >= 20) return false;
+      ++p;
+    }
+    if (end - p < 2 || p[1] != '\n') return false;
+    if (!parse_ll(std::string_view(digits, static_cast<size_t>(p - digits)), out)) return false;
+    p += 2;
+    return true;
+  };
+  ++p;  // '*'
+  int64_t count = 0;
+  if (!read_number(count) || count <= 0 || count > limits_.max_multibulk_len ||
+      (limits_.unauthenticated && count > 10))
+    return false;
+  args.clear();
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t len = 0;
+    if (p == end || *p != '$') return false;
+    ++p;
+    if (!read_number(len) || len < 0 || len > limits_.proto_max_bulk_len ||
+        (limits_.unauthenticated && len > 16384))
+      return false;
+    if (end - p < len + 2 || p[len] != '\r' || p[len + 1] != '\n') return false;
+    args.add(std::string_view(p, static_cast<size_t>(len)));
+    p += len + 2;
+  }
+  pos = static_cast<size_t>(p - input.data());
+  return true;
+}
+
 RespParser::Status RespParser::parse(std::string_view input, size_t& consumed, ArgList& args) {
   consumed = 0;
   if (state_ == State::kError) return Status::kError;
@@ -280,6 +322,10 @@ RespParser::Status RespParser::parse(std::string_view input, size_t& consumed, A
         if (pos >= size) {
           consumed = pos;
           return Status::kNeedMore;
+        }
+        if (input[pos] == '*' && parse_whole_command(input, pos, args)) {
+          consumed = pos;
+          return Status::kCommand;
         }
         args.clear();
         start_line();

@@ -62,6 +62,7 @@ class RespParser {
   enum class LineResult { kNeedMore, kDone, kTooBig };
   // Feeds input[pos..] to the current header/inline line (see resp_parser.cpp).
   LineResult feed_line(std::string_view input, size_t& pos, bool header, std::string_view& line);
+  bool parse_whole_command(std::string_view input, size_t& pos, ArgList& args) const;
   void start_line();
   Status fail(std::string msg, size_t pos, size_t& consumed);
   State state_ = State::kStart;

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ccache
+  build-essential cmake ccache ninja-build  # Ninja: the sanitizer tree (scripts/sanitize-ci.sh)
   libboost-dev libboost-program-options-dev libfmt-dev catch2
   liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   redis-server redis-tools python3-redis python3-rq

@@ -1160,6 +1160,7 @@ void AofBatch::add_command(int db, const protocol::ArgList& args) {
 }
 
 void AofBatch::write() {
+  if (discarded_) effects_.clear();
   if (effects_.empty()) return;
   Aof* aof = g_aof.load(std::memory_order_acquire);
   if (aof && g_feeding.load(std::memory_order_relaxed)) {
@@ -1170,6 +1171,10 @@ void AofBatch::write() {
 }
 
 AofBatch* aof_current_batch() { return t_batch; }
+
+void aof_drop_running_command_effects() {
+  if (t_depth > 0) t_frames[t_depth - 1]->effects.clear();
+}
 
 AofBatchScope::AofBatchScope(AofBatch& batch) : previous_(t_batch) { t_batch = &batch; }
 AofBatchScope::~AofBatchScope() { t_batch = previous_; }

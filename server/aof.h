@@ -138,9 +138,17 @@ class AofBatch {
   // Writes the unit (after the calling thread's own pending commands) and clears it.
   void write();
   AofEffects& effects() { return effects_; }
+  // Nothing of the unit is ever written, also what is added later: a script
+  // ended by SHUTDOWN did not complete (inside EXEC, neither did the EXEC),
+  // and Redis never propagates an unfinished script or transaction.
+  void discard() {
+    discarded_ = true;
+    effects_.clear();
+  }
 
  private:
   AofEffects effects_;
+  bool discarded_ = false;
 };
 
 // While alive, AofCommands finished on this thread record into `batch`.
@@ -157,6 +165,10 @@ class AofBatchScope {
 
 // The batch AofCommands on this thread record into, or null.
 AofBatch* aof_current_batch();
+// Drops what the innermost command running on this thread (its AofCommand)
+// recorded so far: a script ended by SHUTDOWN did not complete, and Redis
+// never propagates an unfinished script.
+void aof_drop_running_command_effects();
 
 // The propagated form of a keyed write command that already ran on `thread`
 // (without its reply: logged from its arguments and the keyspace). Prefer

@@ -12,6 +12,7 @@
 #include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/slot.h"
+#include "server/commands/member_prefetch.h"
 #include "server/dispatcher.h"
 #include "server/log.h"
 #include "server/multi_exec.h"
@@ -130,8 +131,8 @@ void Connection::read_more() {
 void Connection::on_read(size_t bytes) {
   if (closed_) return;
   ThreadCounters::add(thread_.counters().net_input_bytes, bytes);
-  session_.last_interaction_ms = unix_time_ms();
   if (suspended_) {
+    session_.last_interaction_ms = unix_time_ms();  // (process() sets it otherwise, from its batch clock)
     pending_input_.append(socket_->read_buffer, bytes);
     auto limit = static_cast<size_t>(server_.config().client_query_buffer_limit.load(std::memory_order_relaxed));
     if (pending_input_.size() - pending_pos_ > limit) {
@@ -153,6 +154,9 @@ void Connection::on_read(size_t bytes) {
     processing_ = false;
     if (used < bytes) pending_input_.append(socket_->read_buffer + used, bytes - used);
   }
+  // Between commands: what a huge command left in the argument list is not
+  // kept while the connection idles (protocol/arg_list.h).
+  if (command_bytes_ == 0 && !suspended_ && pending_input_.empty()) args_.shrink_big();
   read_more();  // before the replies leave: the client's next command is not read by Asio ahead of time
   flush();
   ops::enforce_output_limits(*this);  // client-output-buffer-limit normal
@@ -178,10 +182,12 @@ void Connection::prefetch_keys(const char* data, size_t len) {
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 1);
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 2);
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 3);
+  prefetch_pipeline_members(db, data, len, shards, home);  // HSET/SADD/ZADD...: the members too (PERFTYPES)
 }
 
 size_t Connection::process(const char* data, size_t len) {
   stats::BatchClock batch_clock;  // one clock read per command for commandstats (server/stats.h)
+  session_.last_interaction_ms = stats::command_time_ms();
   prefetch_keys(data, len);
   size_t pos = 0;
   while (!suspended_ && !closed_ && !session_.close_after_reply) {

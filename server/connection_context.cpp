@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "server/connection.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
@@ -14,17 +15,31 @@ std::function<void()> ConnectionContext::suspend() {
 }
 
 void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then) {
+  fan_out(std::move(on_shard), std::move(then), false);
+}
+
+void ConnectionContext::for_each_shard_reading(std::function<void(ShardThread&)> on_shard,
+                                               std::function<void()> then) {
+  fan_out(std::move(on_shard), std::move(then), true);
+}
+
+void ConnectionContext::fan_out(std::function<void(ShardThread&)> on_shard, std::function<void()> then,
+                                bool busy_answerable) {
   struct FanOut {
     std::atomic<unsigned> remaining;
     std::function<void(ShardThread&)> on_shard;
     std::function<void()> then;
     std::function<void()> resume;
+    std::function<bool()> claim;  // false: the client was answered BUSY meanwhile
   };
   auto state = std::make_shared<FanOut>();
   state->remaining = server.shard_count();
   state->on_shard = std::move(on_shard);
   state->then = std::move(then);
   state->resume = suspend();
+  // (Not inside EXEC or a script: they hold the shards, nothing waits.)
+  if (busy_answerable && !suspend_override && !holds_all_shards)
+    state->claim = scripting::busy_answerable(connection_).claim;
   ShardThread* home = &thread;
   for (unsigned i = 0; i < server.shard_count(); ++i) {
     ShardThread& shard = server.shard(i);
@@ -32,6 +47,10 @@ void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shar
       state->on_shard(shard);
       if (state->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         auto finish = [state] {
+          if (state->claim && !state->claim()) {  // answered BUSY, and resumed, by busy mode
+            std::function<void()>().swap(state->resume);  // dropped uncalled, on the client's thread
+            return;
+          }
           state->then();
           auto resume = std::move(state->resume);  // release the connection on its own thread
           resume();

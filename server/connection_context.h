@@ -42,6 +42,11 @@ class ConnectionContext {
   // client's thread. Suspends the command; `then` writes the reply.
   // `on_shard` must touch only the shard it is given (and its own result slot).
   void for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then);
+  // The same for a command whose `on_shard` only reads (DBSIZE, KEYS, INFO...):
+  // if a shard's thread runs a script past busy-reply-threshold meanwhile, the
+  // client is answered BUSY (server/scripting/busy_clients.cpp) and `then`
+  // never runs, instead of the client waiting for the script's end.
+  void for_each_shard_reading(std::function<void(ShardThread&)> on_shard, std::function<void()> then);
 
   // Like for_each_shard, but under an exclusive lock of every whole shard
   // held at once (FLUSHALL, SWAPDB): no multi-key command straddles it.
@@ -55,6 +60,8 @@ class ConnectionContext {
   Connection& connection() { return connection_; }
 
  private:
+  void fan_out(std::function<void(ShardThread&)> on_shard, std::function<void()> then, bool busy_answerable);
+
   Connection& connection_;
 };
 

@@ -215,7 +215,8 @@ void run_multi_shard(Connection& conn, const CommandSpec& spec, const protocol::
         retry_multi_shard_blocked(retrying);
     }
   };
-  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));
+  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done),
+                        retrying ? ClientClaim{} : scripting::busy_answerable(conn));  // BUSY while waiting
 }
 
 // Runs a command whose keys are on the connection's own shard. `names` may be
@@ -624,7 +625,7 @@ void dispatch_command(Connection& conn, const protocol::ArgList& args) {
   session.last_command = spec->name;
   ++session.commands_processed;
   ThreadCounters::add(conn.thread().counters().commands_processed);
-  const int64_t now_ms = unix_time_ms();
+  const int64_t now_ms = stats::command_time_ms();
   TrackingReader reader;
   if (tracking_active()) reader = tracking_before_command(conn, *spec);
   if (tracking_active() && runs_script(*spec)) reader = script_tracking_reader(conn);  // script_runner.h

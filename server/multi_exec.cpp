@@ -22,6 +22,7 @@
 #include "server/pubsub.h"
 #include "server/routing.h"
 #include "server/script_runner.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
@@ -108,7 +109,8 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
           self->release_ = std::move(release);
           self->run_body();
         },
-        [self] { self->after_release(); });
+        [self] { self->after_release(); },
+        scripting::busy_answerable(*conn_, [self] { self->after_busy_answer(); }));  // BUSY while waiting
   }
 
  private:
@@ -376,6 +378,12 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     } else {
       after_release();
     }
+  }
+
+  // Answered EXECABORT (BUSY) while waiting for locks: nothing ran, the connection already resumed.
+  void after_busy_answer() {
+    unregister_watch(server_, std::move(watch_));
+    resume_ = nullptr;
   }
 
   // Clients blocked on keys the transaction wrote are served now, after it.

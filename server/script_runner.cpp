@@ -280,6 +280,9 @@ void run_script_holding_all_shards(ShardThread& home, const CommandSpec& spec, c
     run_with_host(spec, ctx, host);
     timer.finish(ctx.config);
   }
+  // Ended by SHUTDOWN before completing: nothing of it is logged (inside
+  // EXEC, nothing of the transaction either).
+  if (host.stopped_by_shutdown()) host.aof_batch->discard();
   own_batch.write();  // before the caller releases the locks
   if (read_something) *read_something = host.has_read();
   // Only a run that reached keys teaches anything (not, say, a NOSCRIPT error).
@@ -328,7 +331,10 @@ void dispatch_global_script(Connection& conn, const CommandSpec& spec, const pro
     wake_blocked_after_release(server, std::move(*written));
     resume();
   };
-  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done));
+  // Answered BUSY while waiting for the shards (another script runs past
+  // busy-reply-threshold): it never runs.
+  run_shard_transaction(server, conn.thread(), std::move(steps), std::move(body), std::move(done),
+                        scripting::busy_answerable(conn));
 }
 
 namespace {
@@ -366,12 +372,14 @@ void run_script_command(CommandContext& ctx) {
   if (shard == nullptr || &ctx.dbs != &shard->keyspace()) {  // unit tests, or copies gathered for us
     KeyspaceScriptHost host(ctx);
     run_with_host(spec, ctx, host);
+    if (host.stopped_by_shutdown()) aof_drop_running_command_effects();  // unfinished: never logged
     last_script_read = host.has_read();
     return;
   }
   ShardScriptHost host(ctx, *shard, declared_keys(spec, ctx.args, ctx.db_index));
   const size_t reply_mark = ctx.reply.buffer()->size();
   run_with_host(spec, ctx, host);
+  if (host.stopped_by_shutdown()) aof_drop_running_command_effects();  // unfinished: never logged
   last_script_read = host.has_read();
   if (host.used_undeclared_keys()) knowledge().learn(script_identity(spec, ctx.args), false);
   if (host.abandoned()) {  // it stepped onto another shard's key before writing: no trace, run globally

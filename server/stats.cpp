@@ -21,6 +21,25 @@ namespace distcache::server::stats {
 thread_local uint64_t batch_clock_ns = 0;
 
 namespace {
+thread_local uint64_t wall_offset_read_at_ns = 0;  // monotonic time of the last CLOCK_REALTIME read
+thread_local int64_t wall_offset_ns = 0;            // CLOCK_REALTIME - CLOCK_MONOTONIC then
+}  // namespace
+
+int64_t wall_ms_at(uint64_t mono_ns) {
+  constexpr uint64_t kRefreshNs = 100'000'000;  // a wall-clock step shows within 100 ms, as the cron's
+  if (wall_offset_read_at_ns == 0 || mono_ns - wall_offset_read_at_ns > kRefreshNs) {
+    timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    const uint64_t mono = now_ns();
+    wall_offset_ns = static_cast<int64_t>(static_cast<uint64_t>(wall.tv_sec) * 1000000000ull +
+                                          static_cast<uint64_t>(wall.tv_nsec)) -
+                     static_cast<int64_t>(mono);
+    wall_offset_read_at_ns = mono;
+  }
+  return (static_cast<int64_t>(mono_ns) + wall_offset_ns) / 1000000;
+}
+
+namespace {
 
 int64_t unix_seconds() { return static_cast<int64_t>(::time(nullptr)); }
 

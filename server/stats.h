@@ -2,8 +2,8 @@
 // Command statistics for INFO commandstats / errorstats / latencystats, the
 // SLOWLOG and the LATENCY monitor.
 //
-// Hot path: every command costs two monotonic clock reads (vDSO, no system
-// call) and a few plain load+store updates of counters owned by the thread
+// Hot path: a pipelined command costs one monotonic clock read (vDSO, no
+// system call) and a few plain load+store updates of counters owned by the thread
 // that runs it (no locked instruction). INFO merges the threads' counters.
 // Errors, slow-log entries and latency events are rare and take a mutex.
 #include <atomic>
@@ -56,6 +56,16 @@ uint64_t calls_on_this_thread();
 // (the batch's start for the first). Commands run outside a batch (on
 // behalf of a client of another thread) read the clock at their start.
 extern thread_local uint64_t batch_clock_ns;  // 0 = not inside a batch
+
+// Wall-clock milliseconds at monotonic instant `mono_ns`: the monotonic
+// reading plus an offset to CLOCK_REALTIME that is re-read at most every
+// 100 ms. A command's "now" (expiry, LRU, OBJECT IDLETIME) then costs no
+// clock read inside a batch, where it is the previous command's end.
+int64_t wall_ms_at(uint64_t mono_ns);
+// The current command's "now" in Unix milliseconds.
+inline int64_t command_time_ms() {
+  return wall_ms_at(batch_clock_ns ? batch_clock_ns : now_ns());
+}
 class BatchClock {
  public:
   BatchClock() : saved_(batch_clock_ns) { batch_clock_ns = now_ns(); }

@@ -12,10 +12,11 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
   std::vector<ShardStep> steps;
   std::function<void(ReleaseFn)> body;
   std::function<void()> done;
+  ClientClaim client;
 
   TransactionState(Server& s, ShardThread& h, std::vector<ShardStep> st, std::function<void(ReleaseFn)> b,
-                   std::function<void()> d)
-      : server(s), home(h), steps(std::move(st)), body(std::move(b)), done(std::move(d)) {}
+                   std::function<void()> d, ClientClaim c)
+      : server(s), home(h), steps(std::move(st)), body(std::move(b)), done(std::move(d)), client(std::move(c)) {}
 
   // Takes the lock of step i on its shard, then moves on to step i + 1.
   void acquire(size_t i) {
@@ -45,19 +46,32 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
   }
 
   void finish() {
+    if (client.claim && !client.claim()) {
+      abandon();
+      return;
+    }
     auto run = std::move(body);
-    run([self = shared_from_this()] { self->release_all(); });
+    run([self = shared_from_this()] { self->release_all(/*committed=*/true); });
   }
 
-  void release_all() {
+  // The client was answered while its transaction waited: unlock, write nothing.
+  void abandon() {
+    std::function<void(ReleaseFn)>().swap(body);  // destroyed here, on home: they may own the connection
+    std::function<void()>().swap(done);
+    release_all(/*committed=*/false);
+    auto abandoned = std::move(client.abandoned);
+    if (abandoned) abandoned();
+  }
+
+  void release_all(bool committed) {
     // Release everywhere. Messages to a shard are processed in order, so any
     // command sent to a shard after this point observes the released state.
     for (size_t i = 0; i < steps.size(); ++i) {
       ShardThread& shard = server.shard(steps[i].shard);
       auto self = shared_from_this();
-      auto release = [self, i, &shard] {
+      auto release = [self, i, &shard, committed] {
         ShardStep& s = self->steps[i];
-        if (s.on_release) s.on_release(shard);
+        if (committed && s.on_release) s.on_release(shard);
         shard.locks().release(s.lock);
         shard.wake_waiters();
       };
@@ -68,24 +82,27 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
     }
     // Run and drop `done` here, on the home thread: it may own the client connection.
     auto finished = std::move(done);
-    finished();
+    if (finished) finished();
   }
 };
 
 }  // namespace
 
 void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
-                           std::function<void()> body, std::function<void()> done) {
+                           std::function<void()> body, std::function<void()> done, ClientClaim client) {
   auto sync_body = [body = std::move(body)](ReleaseFn release) {
     body();
     release();
   };
-  run_shard_transaction_async(server, home, std::move(steps), std::move(sync_body), std::move(done));
+  run_shard_transaction_async(server, home, std::move(steps), std::move(sync_body), std::move(done),
+                              std::move(client));
 }
 
 void run_shard_transaction_async(Server& server, ShardThread& home, std::vector<ShardStep> steps,
-                                 std::function<void(ReleaseFn release)> body, std::function<void()> done) {
-  auto state = std::make_shared<TransactionState>(server, home, std::move(steps), std::move(body), std::move(done));
+                                 std::function<void(ReleaseFn release)> body, std::function<void()> done,
+                                 ClientClaim client) {
+  auto state = std::make_shared<TransactionState>(server, home, std::move(steps), std::move(body), std::move(done),
+                                                  std::move(client));
   state->acquire(0);
 }
 

@@ -27,10 +27,23 @@ struct ShardStep {
   std::function<void(ShardThread&)> on_release;  // runs on the shard's thread, before unlocking
 };
 
+// For a client's command: the client may be answered (BUSY, a script runs
+// past busy-reply-threshold) while its transaction still waits for a lock.
+// `claim` runs on `home` once every lock is held and returns false when the
+// client was answered meanwhile: the transaction then releases its locks
+// without running any on_release step (the body never ran, nothing is
+// written) and runs `abandoned` on `home` instead of `body` and `done`
+// (which are destroyed there, uncalled). The on_locked steps have run by
+// then: with a ClientClaim they may only read (gather copies, check slots).
+struct ClientClaim {
+  std::function<bool()> claim;
+  std::function<void()> abandoned;
+};
+
 // Runs the transaction; `body` and then `done` run on `home` once all locks are held.
 // `steps` must be sorted by shard and name each shard at most once.
 void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardStep> steps,
-                           std::function<void()> body, std::function<void()> done);
+                           std::function<void()> body, std::function<void()> done, ClientClaim client = {});
 
 // The same with a body that finishes later (MULTI/EXEC runs its commands one
 // after another, some on other threads): `body` runs on `home` once all locks
@@ -38,6 +51,7 @@ void run_shard_transaction(Server& server, ShardThread& home, std::vector<ShardS
 // on_release steps, unlocks every shard and then runs `done`.
 using ReleaseFn = std::function<void()>;
 void run_shard_transaction_async(Server& server, ShardThread& home, std::vector<ShardStep> steps,
-                                 std::function<void(ReleaseFn release)> body, std::function<void()> done);
+                                 std::function<void(ReleaseFn release)> body, std::function<void()> done,
+                                 ClientClaim client = {});
 
 }  // namespace distcache::server

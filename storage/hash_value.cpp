@@ -101,6 +101,18 @@ void HashValue::free_entry(HashEntry* e) {
   std::free(e);
 }
 
+void HashValue::prefetch_field(uint64_t h, int stage) const {
+  if (enc_ != Encoding::kHashtable) return;
+  if (stage == 1) {
+    ht_->table.prefetch_buckets(h);
+  } else if (stage == 2) {
+    ht_->table.prefetch_chain(h);
+  } else if (const HashEntry* e = ht_->table.first_in_chain(h)) {
+    const std::string_view f = e->field();
+    __builtin_prefetch(f.data() + f.size());
+  }
+}
+
 HashEntry* HashValue::ht_find(std::string_view field, uint64_t h) const {
   return ht_->table.find(h, [field](const HashEntry* e) { return e->field() == field; });
 }

@@ -152,6 +152,11 @@ class HashValue final : public Collection {
 
   // --- Reads. Returned views stay valid until the next modification.
   std::optional<std::string_view> get(std::string_view field) const;
+  // Cache prefetch for a lookup of the field with hash h (hash_bytes) that
+  // comes soon: stage 1 its bucket, stage 2 the first entry of the chain,
+  // stage 3 the end of that entry's field (a long field crosses a cache
+  // line). A listpack is one small buffer: nothing to do.
+  void prefetch_field(uint64_t h, int stage) const;
   bool contains(std::string_view field) const { return get(field).has_value(); }
 
   // Calls fn(field, value) for every pair (listpack: insertion order). fn

@@ -504,6 +504,29 @@ void SetValue::intset_erase_index(size_t i) {
 // ---------------------------------------------------------------------------
 // hashtable
 
+void SetValue::prefetch_member(uint64_t h, int stage) const {
+  if (is_intset()) return;
+  const size_t mask = table_cap() - 1;
+  const size_t home = static_cast<size_t>(h) & mask;
+  if (stage == 1) {
+    __builtin_prefetch(&slots()[home]);
+    return;
+  }
+  // The member is in the first used slots from home (linear probing): look
+  // at a few (those the home slot's cache line likely brought along) for a
+  // long member with the same fingerprint, and ask for its bytes.
+  constexpr size_t kProbeSlots = 4;
+  const unsigned char fp = fingerprint(h);
+  for (size_t k = 0, i = home; k < kProbeSlots; ++k, i = (i + 1) & mask) {
+    const Slot& slot = slots()[i];
+    if (slot.b[15] == kEmptyTag) return;
+    if (slot.b[15] == kHeapTag && slot.b[14] == fp) {
+      __builtin_prefetch(slot_view(slot).data());
+      return;
+    }
+  }
+}
+
 size_t SetValue::table_find(std::string_view m, uint64_t h) const {
   const Slot* s = slots();
   const size_t mask = table_cap() - 1;

@@ -142,6 +142,10 @@ class SetValue final : public Collection {
   // Removes `member`; false if absent.
   bool remove(std::string_view member);
   bool contains(std::string_view member) const;
+  // Cache prefetch for a lookup of the member with hash h (hash_bytes) that
+  // comes soon: stage 1 its home slot, stage 2 the bytes of a long member
+  // kept in that slot. An intset is one small block: nothing to do.
+  void prefetch_member(uint64_t h, int stage) const;
   // Integer membership (cheaper on an intset).
   bool contains_int(int64_t v) const;
 

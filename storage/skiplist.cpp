@@ -75,18 +75,49 @@ ZSkipList::Node* ZSkipList::find(std::string_view member) const {
   return index_.find(h, [member](const Node* n) { return n->member() == member; });
 }
 
+namespace {
+
+// A find_path search in progress: at node x on `level`, having passed `rank`
+// elements, looking for the place of (score, member).
+struct Descent {
+  ZSkipList::Node* x;
+  int level;
+  size_t rank;
+  double score;
+};
+
+// One move of a descent: forward along the level while the next element
+// sorts before (score, member), else down a level after recording where the
+// level was left. False once the descent is complete.
+inline bool descend_step(Descent& d, std::string_view member, ZSkipList::Node** update, size_t* rank) {
+  if (d.level < 0) return false;
+  const ZSkipList::Level& l = d.x->levels()[d.level];
+  // The link's copy of the score decides; only a tie reads the next node.
+  if (l.forward && (l.forward_score < d.score || (l.forward_score == d.score && l.forward->member() < member))) {
+    d.rank += l.span;
+    d.x = l.forward;
+  } else {
+    update[d.level] = d.x;
+    rank[d.level] = d.rank;
+    --d.level;
+  }
+  return true;
+}
+
+}  // namespace
+
 void ZSkipList::find_path(double score, std::string_view member, Node** update, size_t* rank) const {
-  Node* x = header_;
-  for (int i = level_ - 1; i >= 0; --i) {
-    rank[i] = i == level_ - 1 ? 0 : rank[i + 1];
-    while (true) {
-      const Level& l = x->levels()[i];
-      if (!l.forward || l.forward_score > score) break;
-      if (l.forward_score == score && !(l.forward->member() < member)) break;  // a tie: only then read the node
-      rank[i] += l.span;
-      x = l.forward;
-    }
-    update[i] = x;
+  Descent d{header_, level_ - 1, 0, score};
+  while (descend_step(d, member, update, rank)) {
+  }
+}
+
+void ZSkipList::find_two_paths(std::string_view member, double score_a, Node** update_a, size_t* rank_a,
+                               double score_b, Node** update_b, size_t* rank_b) const {
+  Descent a{header_, level_ - 1, 0, score_a};
+  Descent b{header_, level_ - 1, 0, score_b};
+  // `|`, not `||`: both descents move in every round.
+  while (descend_step(a, member, update_a, rank_a) | descend_step(b, member, update_b, rank_b)) {
   }
 }
 
@@ -195,11 +226,26 @@ ZSkipList::Node* ZSkipList::update_score(Node* node, double new_score) {
     node->score = new_score;
     return node;
   }
-  find_path(node->score, node->member(), update, rank);
+  // The paths to the old and the new place, searched together. The new one
+  // is found with the node still linked, so it is corrected after the unlink:
+  // a level that would insert right after the node inserts after the node's
+  // predecessor instead, and ranks past the node drop by one.
+  Node* dest[kMaxLevel];
+  size_t dest_rank[kMaxLevel];
+  find_two_paths(node->member(), node->score, update, rank, new_score, dest, dest_rank);
+  const size_t node_rank = rank[0] + 1;
+  const int levels_before = level_;
   unlink(node, update);
+  for (int i = 0; i < levels_before; ++i) {
+    if (dest[i] == node) {
+      dest[i] = update[i];
+      dest_rank[i] = rank[i];
+    } else if (dest_rank[i] > node_rank) {
+      --dest_rank[i];
+    }
+  }
   node->score = new_score;
-  find_path(new_score, node->member(), update, rank);
-  link(node, update, rank);
+  link(node, dest, dest_rank);
   return node;
 }
 

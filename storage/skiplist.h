@@ -57,6 +57,18 @@ class ZSkipList {
 
   // Index lookup by member (nullptr if absent).
   Node* find(std::string_view member) const;
+  // Cache prefetch for a find() of the member with hash h (hash_bytes) that
+  // comes soon: stage 1 its index bucket, stage 2 the first node of the
+  // chain, stage 3 that node's member bytes (past its level array).
+  void prefetch_member(uint64_t h, int stage) const {
+    if (stage == 1) {
+      index_.prefetch_buckets(h);
+    } else if (stage == 2) {
+      index_.prefetch_chain(h);
+    } else if (const Node* n = index_.first_in_chain(h)) {
+      __builtin_prefetch(n->member().data());
+    }
+  }
 
   // Adds a member that is not present yet.
   Node* insert(double score, std::string_view member);
@@ -136,6 +148,10 @@ class ZSkipList {
   // Fills update[i] with the rightmost node before (score, member) at level
   // i, and rank[i] with its 1-based rank (0 for the header).
   void find_path(double score, std::string_view member, Node** update, size_t* rank) const;
+  // Two find_path searches for the same member at two scores, run in lock
+  // step so that the cache misses of one overlap those of the other.
+  void find_two_paths(std::string_view member, double score_a, Node** update_a, size_t* rank_a,
+                      double score_b, Node** update_b, size_t* rank_b) const;
   void link(Node* node, Node** update, const size_t* rank);
   void unlink(Node* node, Node** update);
   void index_remove(Node* node);

@@ -173,6 +173,12 @@ class ZSetValue final : public Collection {
 
   size_t size() const { return sl_ ? sl_->size() : lp_count_; }
   bool is_listpack() const { return sl_ == nullptr; }
+  // Cache prefetch for a lookup of the member with hash h (hash_bytes) that
+  // comes soon (stages 1..3, see ZSkipList::prefetch_member). A listpack is
+  // one small buffer: nothing to do.
+  void prefetch_member(uint64_t h, int stage) const {
+    if (sl_) sl_->prefetch_member(h, stage);
+  }
 
   // --- updates (Redis's zsetAdd)
   enum AddFlag : unsigned { kAddNx = 1, kAddXx = 2, kAddGt = 4, kAddLt = 8, kAddIncr = 16 };

@@ -325,7 +325,7 @@ void info_command(ConnectionContext& ctx) {
   int64_t now = ctx.now_ms;
   size_t databases = static_cast<size_t>(server.config().databases);
   auto per_shard = std::make_shared<std::vector<Snapshot>>(server.shard_count());
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [per_shard, databases](ShardThread& s) {
         auto& c = (*per_shard)[s.index()];
         for (size_t d = 0; d < databases; ++d) {

@@ -24,12 +24,13 @@ void dbsize(ConnectionContext& ctx) {
   auto counts = std::make_shared<std::vector<size_t>>(ctx.server.shard_count());
   int db = ctx.session.db;
   auto& reply = ctx.reply;
-  ctx.for_each_shard([counts, db](ShardThread& s) { (*counts)[s.index()] = s.keyspace().db(db).size(); },
-                     [counts, &reply] {
-                       size_t total = 0;
-                       for (size_t c : *counts) total += c;
-                       reply.integer(static_cast<int64_t>(total));
-                     });
+  ctx.for_each_shard_reading(
+      [counts, db](ShardThread& s) { (*counts)[s.index()] = s.keyspace().db(db).size(); },
+      [counts, &reply] {
+        size_t total = 0;
+        for (size_t c : *counts) total += c;
+        reply.integer(static_cast<int64_t>(total));
+      });
 }
 
 void keys(ConnectionContext& ctx) {
@@ -38,7 +39,7 @@ void keys(ConnectionContext& ctx) {
   std::string pattern(ctx.args[1]);
   int64_t now = ctx.now_ms;
   auto& reply = ctx.reply;
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [found, db, pattern, now](ShardThread& s) {
         auto& out = (*found)[s.index()];
         const bool all = pattern == "*";
@@ -175,7 +176,7 @@ void randomkey(ConnectionContext& ctx) {
   int db = ctx.session.db;
   int64_t now = ctx.now_ms;
   auto& reply = ctx.reply;
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [picks, db, now](ShardThread& s) {
         auto& p = (*picks)[s.index()];
         p.key = s.keyspace().db(db).random_key(now);

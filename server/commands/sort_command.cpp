@@ -37,6 +37,7 @@
 #include "server/commands/sort_logic.h"
 #include "server/config.h"
 #include "server/connection_context.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
@@ -176,7 +177,10 @@ class SortRun : public std::enable_shared_from_this<SortRun> {
           self->release_ = std::move(release);
           self->after_load();
         },
-        [self] { self->after_release(); });
+        [self] { self->after_release(); },
+        // Answered BUSY while waiting (a script runs past busy-reply-threshold):
+        // it never runs; the on_locked step above only reads.
+        scripting::busy_answerable(ctx.connection(), [self] { self->resume_ = nullptr; }));
   }
 
  private:

@@ -425,6 +425,17 @@ void setrange_command(CommandContext& ctx) {
 // ---------------------------------------------------------------------------
 // Counters
 
+// Replaces a string key's payload as Redis's dbOverwrite does: a fresh string
+// (no longer "raw") under the same TTL, keeping the key's access metadata
+// (LRU clock, LFU counter) so that a counter being incremented does not look
+// idle to OBJECT IDLETIME / OBJECT FREQ and eviction.
+void overwrite_string(Value& v, std::string_view text) {
+  Value fresh = Value::string(text);
+  fresh.set_lru(v.lru());
+  fresh.set_lfu(v.lfu_time(), v.lfu_counter());
+  v = std::move(fresh);
+}
+
 void incr_by(CommandContext& ctx, int64_t incr) {
   Db& db = ctx.db();
   std::string_view key = ctx.args[1];
@@ -448,7 +459,7 @@ void incr_by(CommandContext& ctx, int64_t incr) {
   char buf[storage::kInt64StrSize];
   std::string_view text(buf, storage::format_int64(result, buf));
   if (v)
-    *v = Value::string(text);  // keeps the key's TTL
+    overwrite_string(*v, text);
   else
     db.set(key, Value::string(text));
   ctx.notify(notify::kString, "incrby", key);
@@ -501,7 +512,7 @@ void incrbyfloat_command(CommandContext& ctx) {
   }
   std::string text = storage::format_long_double_human(value);
   if (v)
-    *v = Value::string(text);  // keeps the key's TTL
+    overwrite_string(*v, text);
   else
     db.set(key, Value::string(text));
   ctx.notify(notify::kString, "incrbyfloat", key);

@@ -951,6 +951,7 @@ void count_hook(lua_State* L, lua_Debug*) {
       // written or not, or the thread could never stop.
       ShardThread* thread = ShardThread::current();
       if (thread && thread->server().shutting_down()) {
+        if (run.host) run.host->mark_stopped_by_shutdown();
         lua_sethook(L, count_hook, LUA_MASKLINE, 0);
         raise_error_table(L, "Script killed by user with SCRIPT KILL...");
       }

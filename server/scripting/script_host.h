@@ -50,10 +50,18 @@ class ScriptHost {
   // the script command's declared keys for the calling client).
   bool has_read() const { return read_; }
 
+  // Set by the engine when it ends the script because the server shuts down
+  // (SHUTDOWN NOSAVE while the script ran past busy-reply-threshold). The
+  // script did not complete: none of its writes may reach the AOF, as Redis
+  // propagates a script's effects only when it completes.
+  void mark_stopped_by_shutdown() { stopped_by_shutdown_ = true; }
+  bool stopped_by_shutdown() const { return stopped_by_shutdown_; }
+
  protected:
   bool read_only_ = false;
   bool wrote_ = false;
   bool read_ = false;
+  bool stopped_by_shutdown_ = false;
 };
 
 class KeyspaceScriptHost : public ScriptHost {

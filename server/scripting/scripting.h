@@ -19,8 +19,10 @@
 
 #include "server/command.h"
 #include "server/scripting/script_host.h"
+#include "server/transaction.h"
 
 namespace distcache::server {
+class Connection;
 class ShardThread;
 }
 
@@ -127,6 +129,12 @@ void end_busy_mode();        // ... and ended (busy or not)
 // From each thread's cron: a client of that thread still waiting for a
 // command dispatched before a script passed busy-reply-threshold gets BUSY.
 void busy_cron(ShardThread& thread);
+// For a command of `conn` (already suspended) that runs as a multi-shard
+// transaction (server/transaction.h): takes the connection's wait ticket so
+// that busy_cron() / busy mode can answer it BUSY (EXECABORT for EXEC) while
+// the transaction still waits for a lock, and returns the claim that gives
+// the transaction up then (`abandoned` runs on the connection's thread).
+ClientClaim busy_answerable(Connection& conn, std::function<void()> abandoned = {});
 // For the listener: every new client handed to thread `index` is also
 // offered here; if that thread runs a script past busy-reply-threshold before
 // the ordinary hand-over reached it, its busy-mode pass runs `adopt`

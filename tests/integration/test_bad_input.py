@@ -410,6 +410,31 @@ class BadInputTest(harness.ServerTestCase):
         self.assertEqual(test, ref)
         self.assert_rss_back("a million-argument SADD")
 
+    def used_memory(self):
+        with self.server.raw() as c:
+            info = c.command("INFO", "memory").decode()
+        for line in info.splitlines():
+            if line.startswith("used_memory:"):
+                return int(line.split(":")[1])
+        raise AssertionError("no used_memory in INFO memory")
+
+    def test_million_arguments_released_while_idle(self):
+        """The argument slots of a million-argument command (~32 MB) are given
+        back once the command is done, while its connection stays open and idle
+        (they used to stay until that connection's next command)."""
+        if os.environ.get("DISTCACHE_SANITIZER_BUILD"):
+            self.skipTest("used_memory is not counted by the sanitizer allocators")
+        n = 1_000_000
+        with self.server.raw(timeout=60) as c:
+            self.assertEqual(c.command("PING"), "PONG")
+            baseline = self.used_memory()
+            c.send(b"*%d\r\n$3\r\nGET\r\n" % (n + 1) + b"$1\r\na\r\n" * n)
+            self.assertIsInstance(c.read_reply(), RespError)   # wrong number of arguments for 'get'
+            slack = 4 << 20
+            wait_until(lambda: self.used_memory() <= baseline + slack,
+                       f"used_memory back under {baseline + slack} (baseline {baseline}) with the connection idle")
+            self.assertEqual(c.command("PING"), "PONG")
+
     def test_offsets_beyond_proto_max_bulk_len(self):
         cmds = [
             ("SETRANGE", "bad-input:s", str(PROTO_MAX_BULK_LEN), "x"),

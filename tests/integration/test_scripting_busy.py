@@ -14,6 +14,7 @@ distcache runs with --threads 2 and many connections, so that they land on
 both threads.
 """
 
+import binascii
 import time
 import unittest
 
@@ -22,22 +23,52 @@ from harness import RespError
 
 THRESHOLD_MS = "100"
 DEADLINE = 20.0
+SHARDS = 2  # distcache runs with --threads 2
 
 
-class BusyAndThreads(unittest.TestCase):
+# Helpers shared with test_scripting_busy_shards.py and test_scripting_aof.py.
+
+def wait_busy(conn):
+    """PING until the reply is BUSY (the script passed the threshold)."""
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        reply = conn.command("PING")
+        if isinstance(reply, RespError) and reply.message.startswith("BUSY"):
+            return
+    raise AssertionError("never BUSY")  # pragma: no cover
+
+
+def shard_of(key):
+    """distcache's shard of a key: CRC16 (XMODEM) of the key modulo 16384, modulo the shard count."""
+    return (binascii.crc_hqx(key.encode(), 0) % 16384) % SHARDS
+
+
+def key_on(shard, prefix):
+    """The first key `prefix`N that lives on `shard`."""
+    return next(f"{prefix}{i}" for i in range(1000) if shard_of(f"{prefix}{i}") == shard)
+
+
+class ReferenceAndDistcache(unittest.TestCase):
+    """redis-server (self.ref) and distcache with --threads 2 (self.test),
+    both with busy-reply-threshold THRESHOLD_MS, for the whole class."""
+
+    THRESHOLD_MS = THRESHOLD_MS
 
     @classmethod
     def setUpClass(cls):
-        cls._ref_cm = harness.start_server(reference=True, extra_args=["--busy-reply-threshold", THRESHOLD_MS])
+        args = ["--busy-reply-threshold", cls.THRESHOLD_MS]
+        cls._ref_cm = harness.start_server(reference=True, extra_args=args)
         cls.ref = cls._ref_cm.__enter__()
-        cls._test_cm = harness.start_server(extra_args=["--busy-reply-threshold", THRESHOLD_MS],
-                                            distcache_args=["--threads", "2"])
+        cls._test_cm = harness.start_server(extra_args=args, distcache_args=["--threads", str(SHARDS)])
         cls.test = cls._test_cm.__enter__()
 
     @classmethod
     def tearDownClass(cls):
         cls._test_cm.__exit__(None, None, None)
         cls._ref_cm.__exit__(None, None, None)
+
+
+class BusyAndThreads(ReferenceAndDistcache):
 
     def setUp(self):
         for server in (self.ref, self.test):
@@ -48,22 +79,13 @@ class BusyAndThreads(unittest.TestCase):
 
     # ------------------------------------------------------------------ BUSY
 
-    def wait_busy(self, conn):
-        """PING until the reply is BUSY (the script passed the threshold)."""
-        end = time.monotonic() + DEADLINE
-        while time.monotonic() < end:
-            reply = conn.command("PING")
-            if isinstance(reply, RespError) and reply.message.startswith("BUSY"):
-                return
-        raise AssertionError("never BUSY")  # pragma: no cover
-
     def busy_scenario(self, server, script_command, kill):
         conns = [server.raw(timeout=DEADLINE) for _ in range(8)]
         for c in conns:
             self.assertEqual(c.command("PING"), "PONG")
         runner = server.raw(timeout=DEADLINE)
         runner.send_command(*script_command)
-        self.wait_busy(conns[0])
+        wait_busy(conns[0])
         out = []
         for c in conns:  # both threads, the script's own included
             out.append(c.command("GET", "x"))
@@ -349,7 +371,7 @@ class BusyOneThread(unittest.TestCase):
                     self.assertEqual(first.command("PING"), "PONG")
                     runner = server.raw(timeout=DEADLINE)
                     runner.send_command("EVAL", "while true do end", "0")
-                    BusyAndThreads.wait_busy(self, first)  # then new clients connect
+                    wait_busy(first)  # then new clients connect
                     fresh = [server.raw(timeout=DEADLINE) for _ in range(3)]
                     out.append([c.command("GET", "x") for c in fresh])
                     out.append(fresh[1].command("SCRIPT", "KILL"))

@@ -755,3 +755,25 @@ TEST_CASE("String command arities", "[string][spec]") {
       {"LCS a", wrong("lcs")},
   });
 }
+
+TEST_CASE("INCR and INCRBYFLOAT keep the key's access metadata and drop the raw flag", "[string]") {
+  // Redis's dbOverwrite keeps the LFU counter (and the lookup has just set
+  // the LRU clock): a counter being incremented must not look idle.
+  CommandRunner r;
+  CHECK(r.run("SET n 5") == "+OK\r\n");
+  CHECK(r.run("APPEND n 1") == ":2\r\n");  // "51", now raw
+  distcache::storage::Value* v = r.db().find("n", 0);
+  REQUIRE(v != nullptr);
+  v->set_lfu(1234, 17);
+  CHECK(r.run("INCR n") == ":52\r\n");
+  v = r.db().find("n", 0);
+  REQUIRE(v != nullptr);
+  CHECK(v->lfu_time() == 1234);
+  CHECK(v->lfu_counter() == 17);
+  CHECK(v->lru() == distcache::storage::access::lru_clock());  // set by INCR's own lookup
+  CHECK(v->encoding_name() == "int");
+  CHECK(r.run("INCRBYFLOAT n 0.5") == "$4\r\n52.5\r\n");
+  v = r.db().find("n", 0);
+  CHECK(v->lfu_counter() == 17);
+  CHECK(v->encoding_name() == "embstr");
+}

@@ -142,6 +142,30 @@ TEST_CASE("skip list: score updates in place keep the links' score copies exact"
   REQUIRE(sl.validate() == "");
 }
 
+TEST_CASE("skip list: moving score updates keep spans, ranks and levels exact", "[zset]") {
+  // update_score searches the old and the new place together and corrects
+  // the new path after unlinking: check every invariant after every move,
+  // on lists small enough that the moved node is often the only one on its
+  // top levels (the list's level then drops while it moves) and with many
+  // score ties (the member order decides).
+  std::mt19937_64 rng(23);
+  for (int size : {1, 2, 3, 8, 40, 300}) {
+    ZSkipList sl;
+    for (int i = 0; i < size; ++i) sl.insert(static_cast<double>(rng() % 8), "m" + std::to_string(i));
+    for (int i = 0; i < 3000; ++i) {
+      ZSkipList::Node* n = sl.find("m" + std::to_string(rng() % static_cast<unsigned>(size)));
+      REQUIRE(n != nullptr);
+      const double s = static_cast<double>(rng() % 8);
+      const std::string m(n->member());
+      sl.update_score(n, s);
+      REQUIRE(sl.validate() == "");
+      const ZSkipList::Node* moved = sl.find(m);
+      REQUIRE(moved->score == s);
+      REQUIRE(sl.at_rank(sl.rank_of(moved)) == moved);
+    }
+  }
+}
+
 TEST_CASE("skip list: one million elements, ranks in O(log n)", "[zset]") {
   ZSetValue z(ZSetValue::Encoding::kSkiplist);
   constexpr size_t kN = 1'000'000;
