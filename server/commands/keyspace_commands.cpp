@@ -11,6 +11,7 @@
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/connection_context.h"
+#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
@@ -94,6 +95,7 @@ struct ScanState {
   uint64_t table_cursor = 0;
   std::vector<std::string> keys;
   std::function<void()> resume;
+  std::function<bool()> claim;  // false: answered BUSY while a shard ran a script (busy_clients.cpp)
 };
 
 void scan_step(Server& server, ShardThread& home, protocol::ReplyBuilder& reply, std::shared_ptr<ScanState> st) {
@@ -131,6 +133,10 @@ void scan_step(Server& server, ShardThread& home, protocol::ReplyBuilder& reply,
       } else {
         cursor = 0;  // every shard done
       }
+      if (st->claim && !st->claim()) {  // answered BUSY, and resumed, meanwhile
+        std::function<void()>().swap(st->resume);
+        return;
+      }
       reply.array(2);
       reply.bulk(std::to_string(cursor));
       reply.array(st->keys.size());
@@ -164,6 +170,7 @@ void scan(ConnectionContext& ctx) {
   st->shard = static_cast<unsigned>(cursor % st->shard_count);
   st->table_cursor = cursor / st->shard_count;
   st->resume = ctx.suspend();
+  if (!ctx.suspend_override && !ctx.holds_all_shards) st->claim = scripting::busy_answerable(ctx.connection()).claim;
   scan_step(ctx.server, ctx.thread, ctx.reply, st);
 }
 

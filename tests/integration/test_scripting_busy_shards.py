@@ -83,8 +83,8 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
                 setup.command(*script_command(kind, script_key, "no"))
         clients = [server.raw(timeout=DEADLINE) for _ in range(4)]  # on both threads
         exec_clients = [server.raw(timeout=DEADLINE) for _ in range(2)]
-        # Commands that visit every shard (DBSIZE, KEYS) or lock two (SORT ... STORE).
-        readers = [server.raw(timeout=DEADLINE) for _ in range(3)]
+        # Commands that visit every shard (DBSIZE, KEYS, SCAN) or lock two (SORT ... STORE).
+        readers = [server.raw(timeout=DEADLINE) for _ in range(4)]
         for c in clients + exec_clients + readers:
             c.command("PING")
         for c in exec_clients:  # queued before the script starts
@@ -105,6 +105,7 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         readers[0].send_command("DBSIZE")
         readers[1].send_command("KEYS", "*")
         readers[2].send_command("SORT", sort_source, "ALPHA", "STORE", sort_dest)
+        readers[3].send_command("SCAN", "0")
         out = [c.read_reply() for c in clients + exec_clients + readers]
         out.append(clients[0].command("FUNCTION" if kind == "function" else "SCRIPT", "KILL"))
         out.append(runner.read_reply())
@@ -137,7 +138,7 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         first = results[self.test][0]
         self.assertTrue(first[0].message.startswith("BUSY"), first[0])
         self.assertTrue(first[4].message.startswith("EXECABORT"), first)  # the first EXEC
-        for reader in first[6:9]:  # DBSIZE, KEYS, SORT ... STORE
+        for reader in first[6:10]:  # DBSIZE, KEYS, SORT ... STORE, SCAN
             self.assertTrue(reader.message.startswith("BUSY"), first)
         function = results[self.test][-1]
         self.assertIn("FUNCTION KILL", function[0].message)
