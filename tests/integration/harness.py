@@ -333,6 +333,40 @@ class ServerTestCase(unittest.TestCase):
                       f"{self.server.output(tail_lines=200)}")
 
 
+class SideBySideTestCase(unittest.TestCase):
+    """Base class for tests that compare distcache with redis-server reply by
+    reply: starts the reference redis-server (cls.ref) and distcache
+    (cls.server) for the whole class, both with extra_args() (EXTRA_ARGS by
+    default), distcache also with DISTCACHE_ARGS (two threads by default, so
+    the cross-thread paths run)."""
+
+    EXTRA_ARGS = ()
+    DISTCACHE_ARGS = ("--threads", "2")
+
+    @classmethod
+    def extra_args(cls):
+        return list(cls.EXTRA_ARGS)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        args = cls.extra_args()
+        cls._ref_cm = start_server(reference=True, extra_args=args)
+        cls.ref = cls._ref_cm.__enter__()
+        try:
+            cls._server_cm = start_server(extra_args=args, distcache_args=list(cls.DISTCACHE_ARGS))
+            cls.server = cls._server_cm.__enter__()
+        except BaseException:
+            cls._ref_cm.__exit__(None, None, None)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._server_cm.__exit__(None, None, None)
+        cls._ref_cm.__exit__(None, None, None)
+        super().tearDownClass()
+
+
 # --------------------------------------------------------------------------- raw RESP client
 
 class RespError:

@@ -74,19 +74,8 @@ def wait_for(predicate, what, deadline=DEADLINE):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class IntrospectionTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls._ref_cm = harness.start_server(reference=True, extra_args=["--enable-debug-command", "yes"])
-        cls.ref = cls._ref_cm.__enter__()
-        cls._cm = harness.start_server(extra_args=["--enable-debug-command", "yes"],
-                                       distcache_args=["--threads", "2"])
-        cls.server = cls._cm.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._cm.__exit__(None, None, None)
-        cls._ref_cm.__exit__(None, None, None)
+class IntrospectionTest(harness.SideBySideTestCase):
+    EXTRA_ARGS = ("--enable-debug-command", "yes")
 
     def clients(self):
         return (redis.Redis(host=harness.HOST, port=self.ref.port, decode_responses=True),

@@ -38,19 +38,8 @@ def wait_for(predicate, what, deadline=DEADLINE):
 REDIS_HISTOGRAM_BOUNDS = [((1032 << k) - 1) // 1000 for k in range(21)]
 
 
-class OpsLimitsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls._ref_cm = harness.start_server(reference=True, extra_args=["--enable-debug-command", "yes"])
-        cls.ref = cls._ref_cm.__enter__()
-        cls._cm = harness.start_server(extra_args=["--enable-debug-command", "yes"],
-                                       distcache_args=["--threads", "2"])
-        cls.server = cls._cm.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._cm.__exit__(None, None, None)
-        cls._ref_cm.__exit__(None, None, None)
+class OpsLimitsTest(harness.SideBySideTestCase):
+    EXTRA_ARGS = ("--enable-debug-command", "yes")
 
     def servers(self):
         return (self.ref, self.server)

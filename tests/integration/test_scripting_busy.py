@@ -48,24 +48,21 @@ def key_on(shard, prefix):
     return next(f"{prefix}{i}" for i in range(1000) if shard_of(f"{prefix}{i}") == shard)
 
 
-class ReferenceAndDistcache(unittest.TestCase):
+class ReferenceAndDistcache(harness.SideBySideTestCase):
     """redis-server (self.ref) and distcache with --threads 2 (self.test),
     both with busy-reply-threshold THRESHOLD_MS, for the whole class."""
 
     THRESHOLD_MS = THRESHOLD_MS
+    DISTCACHE_ARGS = ("--threads", str(SHARDS))
+
+    @classmethod
+    def extra_args(cls):
+        return ["--busy-reply-threshold", cls.THRESHOLD_MS]
 
     @classmethod
     def setUpClass(cls):
-        args = ["--busy-reply-threshold", cls.THRESHOLD_MS]
-        cls._ref_cm = harness.start_server(reference=True, extra_args=args)
-        cls.ref = cls._ref_cm.__enter__()
-        cls._test_cm = harness.start_server(extra_args=args, distcache_args=["--threads", str(SHARDS)])
-        cls.test = cls._test_cm.__enter__()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._test_cm.__exit__(None, None, None)
-        cls._ref_cm.__exit__(None, None, None)
+        super().setUpClass()
+        cls.test = cls.server
 
 
 class BusyAndThreads(ReferenceAndDistcache):
