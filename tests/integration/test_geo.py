@@ -9,7 +9,6 @@ sample over RESP3.
 """
 
 import random
-import unittest
 
 import harness
 
@@ -180,22 +179,11 @@ ERROR_CASES = [
 ]
 
 
-class GeoDifferentialTest(unittest.TestCase):
+class GeoDifferentialTest(harness.SideBySideTestCase):
     @classmethod
     def setUpClass(cls):
-        cls._ref_cm = harness.start_server(reference=True)
-        cls.ref = cls._ref_cm.__enter__()
-        try:
-            cls._test_cm = harness.start_server(distcache_args=["--threads", "2"])
-            cls.test = cls._test_cm.__enter__()
-        except BaseException:
-            cls._ref_cm.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._test_cm.__exit__(None, None, None)
-        cls._ref_cm.__exit__(None, None, None)
+        super().setUpClass()
+        cls.test = cls.server
 
     def connections(self, resp3=False):
         conns = [self.ref.raw(), self.test.raw()]

@@ -20,7 +20,6 @@ Both servers run with the default hll-sparse-max-bytes (3000).
 
 import random
 import struct
-import unittest
 
 import redis
 
@@ -104,25 +103,12 @@ def random_dense(rng, max_value=63):
     return header(valid=False, encoding=0) + bytes(data[:-1])
 
 
-class HllCompatTest(unittest.TestCase):
+class HllCompatTest(harness.SideBySideTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._test_cm = harness.start_server(distcache_args=["--threads", "2"])
-        cls.test_server = cls._test_cm.__enter__()
-        try:
-            cls._ref_cm = harness.start_server(reference=True)
-            cls.ref_server = cls._ref_cm.__enter__()
-        except BaseException:
-            cls._test_cm.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls._ref_cm.__exit__(None, None, None)
-        finally:
-            cls._test_cm.__exit__(None, None, None)
+        super().setUpClass()
+        cls.test_server, cls.ref_server = cls.server, cls.ref
 
     def setUp(self):
         self.ref = self.ref_server.client()

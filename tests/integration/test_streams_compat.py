@@ -15,7 +15,6 @@ import shlex
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -426,22 +425,11 @@ SCENARIOS["resp3"] = GROUP_SETUP + [
 ]
 
 
-class StreamsCompatTest(unittest.TestCase):
+class StreamsCompatTest(harness.SideBySideTestCase):
     @classmethod
     def setUpClass(cls):
-        cls._ref_cm = harness.start_server(reference=True)
-        cls.ref = cls._ref_cm.__enter__()
-        try:
-            cls._dut_cm = harness.start_server(distcache_args=["--threads", "2"])
-            cls.dut = cls._dut_cm.__enter__()
-        except BaseException:
-            cls._ref_cm.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._dut_cm.__exit__(None, None, None)
-        cls._ref_cm.__exit__(None, None, None)
+        super().setUpClass()
+        cls.dut = cls.server
 
     def connections(self):
         r = RawConnection(self.ref.host, self.ref.port)
