@@ -131,7 +131,9 @@ std::string bit_operation(BitOp op, const std::vector<std::string_view>& sources
       break;
     }
     case BitOp::kAnd: {
-      std::memcpy(r, sources[0].data(), sources[0].size());  // the rest stays zero
+      // The rest stays zero. A missing key is an empty view whose data() may be
+      // null, which memcpy must not get even for 0 bytes.
+      if (!sources[0].empty()) std::memcpy(r, sources[0].data(), sources[0].size());
       for (size_t j = 1; j < sources.size(); ++j) {
         const unsigned char* s = bytes(sources[j]);
         const size_t n = sources[j].size();

@@ -46,6 +46,14 @@ def long_tests_enabled():
     return os.environ.get("DISTCACHE_LONG_TESTS", "") == "1"
 
 
+# Set by scripts/sanitize-ci.sh (and sanitize-test.sh): the server under test
+# is an ASan/UBSan build, whose allocators bypass distcache's memory
+# accounting (used_memory stays 0, so maxmemory never triggers) and keep
+# freed memory in a quarantine (RSS says nothing).
+SANITIZER_BUILD = bool(os.environ.get("DISTCACHE_SANITIZER_BUILD"))
+NO_MEMORY_ACCOUNTING = "used_memory is not counted under the sanitizer allocators"
+
+
 def server_binary():
     """Path of the server under test ($DISTCACHE_SERVER, else build/distcache-server)."""
     path = os.environ.get("DISTCACHE_SERVER") or os.path.join(SOURCE_DIR, "build", "distcache-server")

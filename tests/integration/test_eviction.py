@@ -11,6 +11,7 @@ eviction time budget) and above 80% of it (evicting does not overshoot).
 """
 
 import time
+import unittest
 
 import harness
 
@@ -37,6 +38,7 @@ def poll(predicate, what, deadline_s=DEADLINE_S):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@unittest.skipIf(harness.SANITIZER_BUILD, harness.NO_MEMORY_ACCOUNTING)
 class EvictionTest(harness.ServerTestCase):
     DISTCACHE_ARGS = ("--threads", "2")
 

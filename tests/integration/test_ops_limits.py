@@ -240,6 +240,7 @@ class OpsLimitsTest(harness.SideBySideTestCase):
             self.assertGreaterEqual(int(mem["mem_not_counted_for_evict"]), int(mem["mem_aof_buffer"]))
 
 
+@unittest.skipIf(harness.SANITIZER_BUILD, harness.NO_MEMORY_ACCOUNTING)
 class AofBufferTest(unittest.TestCase):
     """mem_not_counted_for_evict: the AOF buffer that could not be written
     (the server runs with a small file-size limit and SIGXFSZ ignored, so
