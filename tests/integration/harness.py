@@ -54,6 +54,21 @@ SANITIZER_BUILD = bool(os.environ.get("DISTCACHE_SANITIZER_BUILD"))
 NO_MEMORY_ACCOUNTING = "used_memory is not counted under the sanitizer allocators"
 
 
+def wait_until(predicate, what, deadline, interval=0.01):
+    """Calls predicate() every `interval` seconds until it returns something
+    true, and returns that; after `deadline` seconds fails the test, naming
+    `what` and the last value. (Polling with a deadline: no sleep as
+    synchronisation, no timing assertion.)"""
+    end = time.monotonic() + deadline
+    last = None
+    while time.monotonic() < end:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
 def server_binary():
     """Path of the server under test ($DISTCACHE_SERVER, else build/distcache-server)."""
     path = os.environ.get("DISTCACHE_SERVER") or os.path.join(SOURCE_DIR, "build", "distcache-server")

@@ -15,6 +15,7 @@ redis-server 7.0 started by the test (same inputs, same configuration).
 No sleeps as synchronisation: everything waits by polling with a deadline.
 """
 
+import functools
 import os
 import random
 import socket
@@ -43,15 +44,7 @@ def rss_bytes(pid):
     raise AssertionError("no VmRSS")
 
 
-def wait_until(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    last = None
-    while time.monotonic() < end:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.02)  # poll interval, not synchronisation
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+wait_until = functools.partial(harness.wait_until, deadline=DEADLINE, interval=0.02)
 
 
 def read_all(conn, until=None, timeout=3.0):

@@ -4,19 +4,13 @@ that disconnects while blocked is never served. A client is known to be
 blocked when INFO's blocked_clients says so (polled), never by sleeping.
 """
 
+import functools
 import threading
-import time
 
 import harness
 
 
-def wait_until(predicate, what, deadline_s=20):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.01)  # polling interval, not synchronisation
-    raise AssertionError(f"timed out waiting for {what}")
+wait_until = functools.partial(harness.wait_until, deadline=20)
 
 
 class Blocker:

@@ -44,15 +44,6 @@ const cluster = new Redis.Cluster([{ host: "127.0.0.1", port }]);
 """
 
 
-def wait_until(predicate, deadline_s, what):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def cluster_args(bus_port):
     return ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
             "--cluster-node-timeout", str(NODE_TIMEOUT), "--cluster-port", str(bus_port)]
@@ -104,9 +95,9 @@ class ClusterTest(unittest.TestCase):
         try:
             cls.nodes = [start_node(cls.stack) for _ in range(3)]
             cluster_tool("create", *[n.address for n in cls.nodes], "--cluster-yes")
-            wait_until(lambda: all(n.client().execute_command("CLUSTER", "INFO").decode().startswith(
-                "cluster_state:ok") for n in cls.nodes), 30, "cluster_state:ok on all nodes")
-            wait_until(lambda: check_ok(cls.nodes[0].address), 30, "redis-cli --cluster check")
+            harness.wait_until(lambda: all(n.client().execute_command("CLUSTER", "INFO").decode().startswith(
+                "cluster_state:ok") for n in cls.nodes), "cluster_state:ok on all nodes", 30, interval=0.05)
+            harness.wait_until(lambda: check_ok(cls.nodes[0].address), "redis-cli --cluster check", 30, interval=0.05)
         except BaseException:
             cls.stack.close()
             raise
@@ -199,7 +190,7 @@ class ClusterTest(unittest.TestCase):
         self.assertGreater(len(written), 100)
         for key, value in written.items():
             self.assertEqual(rc.get(key), str(value).encode(), key)
-        wait_until(lambda: check_ok(self.nodes[0].address), 30, "cluster check after reshard")
+        harness.wait_until(lambda: check_ok(self.nodes[0].address), "cluster check after reshard", 30, interval=0.05)
 
     def test_5_add_node_rebalance_del_node(self):
         rc = self.rc()
@@ -208,9 +199,12 @@ class ClusterTest(unittest.TestCase):
         with contextlib.ExitStack() as stack:
             extra = start_node(stack)
             cluster_tool("add-node", extra.address, self.nodes[0].address)
-            wait_until(lambda: all(len(n.client().execute_command("CLUSTER", "NODES").decode().strip().split("\n"))
-                                   == 4 for n in self.nodes + [extra]), 30, "4 nodes known everywhere")
-            wait_until(lambda: check_ok(self.nodes[0].address), 30, "cluster check after add-node")
+            harness.wait_until(
+                lambda: all(len(n.client().execute_command("CLUSTER", "NODES").decode().strip().split("\n")) == 4
+                            for n in self.nodes + [extra]),
+                "4 nodes known everywhere", 30, interval=0.05)
+            harness.wait_until(lambda: check_ok(self.nodes[0].address),
+                               "cluster check after add-node", 30, interval=0.05)
             cluster_tool("rebalance", self.nodes[0].address, "--cluster-use-empty-masters")
             self.assertGreater(extra.client().dbsize(), 0)
             rc = self.rc()
@@ -224,7 +218,8 @@ class ClusterTest(unittest.TestCase):
             cluster_tool("del-node", self.nodes[0].address, extra_id)
             for n in self.nodes:
                 self.assertNotIn(extra_id, n.client().execute_command("CLUSTER", "NODES").decode())
-            wait_until(lambda: check_ok(self.nodes[0].address), 30, "cluster check after del-node")
+            harness.wait_until(lambda: check_ok(self.nodes[0].address),
+                               "cluster check after del-node", 30, interval=0.05)
             rc = self.rc()
             for i in range(2000):
                 self.assertEqual(rc.get(f"grow:{i}"), str(i).encode())
@@ -262,7 +257,8 @@ class ClusterTest(unittest.TestCase):
             c.execute_command("CLUSTER", "SETSLOT", slot, "NODE", id1)
         self.assertEqual(self.rc().get(keys[0]), b"a")
         self.assertEqual(self.rc().get(keys[1]), b"b")
-        wait_until(lambda: check_ok(self.nodes[0].address), 30, "cluster check after manual migration")
+        harness.wait_until(lambda: check_ok(self.nodes[0].address),
+                           "cluster check after manual migration", 30, interval=0.05)
 
     def test_7_ioredis_cluster(self):
         import subprocess
@@ -292,7 +288,7 @@ class ClusterTest(unittest.TestCase):
                     return False
             return True
 
-        wait_until(flagged_fail, 30, "the killed node flagged fail")
+        harness.wait_until(flagged_fail, "the killed node flagged fail", 30, interval=0.05)
         for n in self.nodes[:2]:
             self.assertIn("cluster_state:fail", n.client().execute_command("CLUSTER", "INFO").decode())
 
@@ -326,8 +322,8 @@ class ClusterSingleNodeTest(unittest.TestCase):
                 self.assertEqual(c.execute_command("CLUSTER", "SET-CONFIG-EPOCH", 7), b"OK")
                 self.assertEqual(c.execute_command("CLUSTER", "BUMPEPOCH"), b"STILL 7")
                 self.assertEqual(c.execute_command("CLUSTER", "KEYSLOT", "{user1000}.following"), 3443)
-                wait_until(lambda: c.execute_command("CLUSTER", "INFO").decode().startswith("cluster_state:ok"),
-                           10, "cluster_state:ok")
+                harness.wait_until(lambda: c.execute_command("CLUSTER", "INFO").decode().startswith("cluster_state:ok"),
+                                   "cluster_state:ok", 10, interval=0.05)
                 c.set("foo", "bar")
                 c.set("{foo}2", "baz")
                 self.assertEqual(c.execute_command("CLUSTER", "COUNTKEYSINSLOT", 12182), 2)

@@ -14,7 +14,6 @@ node (duplicate replies, a key left on a node that does not serve the slot).
 
 import contextlib
 import threading
-import time
 import unittest
 
 import harness
@@ -22,15 +21,6 @@ import harness
 HOST = harness.HOST
 TAG = "{race}"
 ROUNDS = 300
-
-
-def wait_until(predicate, deadline_s, what):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def is_error(reply):
@@ -114,9 +104,9 @@ def two_node_cluster(stack):
     ca.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 8191)
     cb.execute_command("CLUSTER", "ADDSLOTSRANGE", 8192, 16383)
     ca.execute_command("CLUSTER", "MEET", HOST, b.port, bus_ports[1])
-    wait_until(lambda: all(c.execute_command("CLUSTER", "INFO").decode().startswith("cluster_state:ok")
+    harness.wait_until(lambda: all(c.execute_command("CLUSTER", "INFO").decode().startswith("cluster_state:ok")
                            and len(c.execute_command("CLUSTER", "NODES").decode().splitlines()) == 2
-                           for c in (ca, cb)), 30, "cluster_state:ok")
+                           for c in (ca, cb)), "cluster_state:ok", 30, interval=0.02)
     ids = {n.port: n.client().execute_command("CLUSTER", "MYID").decode() for n in nodes}
     return a, b, ids
 
@@ -136,7 +126,7 @@ def move_slot(slot, src, dst, ids):
     # Before the next move, both nodes know each other's config epoch (the
     # importer's bump travels over the bus); otherwise an old claim of the
     # slot could still win there, as it could between Redis nodes.
-    wait_until(lambda: len({epochs(cs), epochs(cd)}) == 1, 30, "config epochs to agree")
+    harness.wait_until(lambda: len({epochs(cs), epochs(cd)}) == 1, "config epochs to agree", 30, interval=0.02)
 
 
 def epochs(client):
@@ -266,8 +256,8 @@ class ClusterRaceTest(unittest.TestCase):
             key = f"{TAG}blocked"
             with harness.RawConnection(HOST, owner.port, timeout=60) as blocked:
                 blocked.send_command("BLPOP", key, 0)
-                wait_until(lambda: owner.client().info("clients")["blocked_clients"] == 1,
-                           30, "the client to block")
+                harness.wait_until(lambda: owner.client().info("clients")["blocked_clients"] == 1,
+                                   "the client to block", 30, interval=0.02)
                 owner.client().set(f"{TAG}other", "x")  # a key to migrate along
                 move_slot(slot, owner, other, ids)
                 reply = blocked.read_reply()

@@ -4,7 +4,7 @@ holds bounded memory. Waiting is done by polling with a deadline, never by
 sleeping a fixed time.
 """
 
-import time
+import functools
 
 import harness
 
@@ -13,13 +13,7 @@ ROUNDS = 3
 DEADLINE_S = 60
 
 
-def wait_until(predicate, what, deadline_s=DEADLINE_S):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)  # polling interval, not synchronisation
-    raise AssertionError(f"timed out waiting for {what}")
+wait_until = functools.partial(harness.wait_until, deadline=DEADLINE_S, interval=0.05)
 
 
 class ExpiryTest(harness.ServerTestCase):

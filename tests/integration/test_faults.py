@@ -10,12 +10,12 @@ unwritable directory is /proc (protected configs are enabled for CONFIG SET
 dir).
 """
 
+import functools
 import hashlib
 import os
 import shutil
 import signal
 import tempfile
-import time
 import unittest
 
 import harness
@@ -33,14 +33,7 @@ def info(conn, section):
     return out
 
 
-def wait_until(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        v = predicate()
-        if v:
-            return v
-        time.sleep(0.01)  # poll interval
-    raise AssertionError(f"timed out waiting for {what}")
+wait_until = functools.partial(harness.wait_until, deadline=DEADLINE)
 
 
 def digest(path):

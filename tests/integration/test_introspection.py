@@ -7,6 +7,7 @@ distcache runs with --threads 2 so that CLIENT LIST/KILL see clients of
 several threads.
 """
 
+import functools
 import os
 import re
 import socket
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,14 +64,7 @@ def parse_info(text):
     return sections
 
 
-def wait_for(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = functools.partial(harness.wait_until, deadline=DEADLINE)
 
 
 class IntrospectionTest(harness.SideBySideTestCase):

@@ -7,11 +7,11 @@ distcache runs with --threads 2 so that clients and keys live on several
 threads.
 """
 
+import functools
 import os
 import re
 import socket
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,14 +23,7 @@ import redis  # noqa: E402
 DEADLINE = 10.0
 
 
-def wait_for(predicate, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = functools.partial(harness.wait_until, deadline=DEADLINE)
 
 
 # Redis 7.0's LATENCY HISTOGRAM bounds (usec): HDR buckets of 1024 ns * 2^k,
