@@ -16,25 +16,12 @@
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
+#include "tests/unit/running_shards.h"
 
 using namespace distcache;
 using namespace distcache::server;
 
 namespace {
-
-struct TwoShards {
-  TwoShards() {
-    config.threads = 2;
-    server = std::make_unique<Server>(config);
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).start();
-  }
-  ~TwoShards() {
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).stop();
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).join();
-  }
-  Config config;
-  std::unique_ptr<Server> server;
-};
 
 std::string key_on(unsigned shard) {
   for (int i = 0;; ++i) {
@@ -76,7 +63,7 @@ TEST_CASE("a transaction whose client was answered meanwhile releases its locks 
     Trace trace;
     std::promise<void> finished;
     std::promise<void> free_shard1;
-    TwoShards shards;
+    test::RunningShards shards(2);
     Server& server = *shards.server;
     ShardThread& shard0 = server.shard(0);
     ShardThread& shard1 = server.shard(1);

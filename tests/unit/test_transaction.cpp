@@ -14,25 +14,14 @@
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/transaction.h"
+#include "tests/unit/running_shards.h"
 
 using namespace distcache;
 using namespace distcache::server;
 
 namespace {
 
-struct RunningShards {
-  explicit RunningShards(int threads) {
-    config.threads = threads;
-    server = std::make_unique<Server>(config);
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).start();
-  }
-  ~RunningShards() {
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).stop();
-    for (unsigned i = 0; i < server->shard_count(); ++i) server->shard(i).join();
-  }
-  Config config;
-  std::unique_ptr<Server> server;
-};
+using test::RunningShards;
 
 std::vector<ShardStep> steps_for(Server& server, const std::vector<std::string>& keys, bool exclusive) {
   std::vector<ShardStep> steps;
