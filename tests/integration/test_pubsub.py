@@ -14,7 +14,6 @@ import socket
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -67,24 +66,13 @@ class Pair:
         return (("distcache", self.ours), ("redis", self.ref))
 
 
-class PubSubTestBase(unittest.TestCase):
+class PubSubTestBase(harness.SideBySideTestCase):
+    DISTCACHE_ARGS = ("--threads", str(THREADS))
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._ours_cm = harness.start_server(distcache_args=["--threads", str(THREADS)])
-        cls.ours = cls._ours_cm.__enter__()
-        try:
-            cls._ref_cm = harness.start_server(reference=True)
-            cls.ref = cls._ref_cm.__enter__()
-        except BaseException:
-            cls._ours_cm.__exit__(None, None, None)
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._ref_cm.__exit__(None, None, None)
-        cls._ours_cm.__exit__(None, None, None)
-        super().tearDownClass()
+        cls.ours = cls.server
 
     def setUp(self):
         self.conns = []
