@@ -50,37 +50,13 @@ struct MemberLookup {
   uint64_t hash;
 };
 
-// Calls on_request(args, argc) with the first four arguments of every
-// complete multibulk request, up to kMaxCommands of them.
-template <class OnRequest>
-void peek_requests(const char* data, size_t len, OnRequest&& on_request) {
-  using protocol::peek_detail::read_length;
-  const char* p = data;
-  const char* end = data + len;
-  for (size_t found = 0; found < kMaxCommands && p < end && *p == '*'; ++found) {
-    ++p;
-    const int64_t argc = read_length(p, end);
-    if (argc < 1) return;
-    std::array<std::string_view, 4> args;
-    for (int64_t i = 0; i < argc; ++i) {
-      if (p >= end || *p != '$') return;
-      ++p;
-      const int64_t n = read_length(p, end);
-      if (n < 0 || end - p < n + 2) return;
-      if (i < static_cast<int64_t>(args.size())) args[static_cast<size_t>(i)] = std::string_view(p, static_cast<size_t>(n));
-      p += n + 2;
-    }
-    on_request(args, argc);
-  }
-}
-
 }  // namespace
 
 void prefetch_pipeline_members(const storage::Db& db, const char* data, size_t len, unsigned shards,
                                unsigned home) {
   std::array<MemberLookup, kMaxCommands> lookups;
   size_t n = 0;
-  peek_requests(data, len, [&](const std::array<std::string_view, 4>& args, int64_t argc) {
+  protocol::peek_requests<4>(data, len, kMaxCommands, [&](const std::array<std::string_view, 4>& args, int64_t argc) {
     const int member_arg = member_arg_of(args[0]);
     if (member_arg < 0 || argc <= member_arg) return;
     if (shards != 1 && shard_of_key(args[1], shards) != home) return;
