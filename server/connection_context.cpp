@@ -14,6 +14,11 @@ std::function<void()> ConnectionContext::suspend() {
   return suspend_override ? suspend_override() : connection_.suspend();
 }
 
+std::function<bool()> ConnectionContext::busy_claim() {
+  if (suspend_override || holds_all_shards) return {};
+  return scripting::busy_answerable(connection_).claim;
+}
+
 void ConnectionContext::for_each_shard(std::function<void(ShardThread&)> on_shard, std::function<void()> then) {
   fan_out(std::move(on_shard), std::move(then), false);
 }
@@ -37,9 +42,7 @@ void ConnectionContext::fan_out(std::function<void(ShardThread&)> on_shard, std:
   state->on_shard = std::move(on_shard);
   state->then = std::move(then);
   state->resume = suspend();
-  // (Not inside EXEC or a script: they hold the shards, nothing waits.)
-  if (busy_answerable && !suspend_override && !holds_all_shards)
-    state->claim = scripting::busy_answerable(connection_).claim;
+  if (busy_answerable) state->claim = busy_claim();
   ShardThread* home = &thread;
   for (unsigned i = 0; i < server.shard_count(); ++i) {
     ShardThread& shard = server.shard(i);

@@ -59,6 +59,12 @@ class ConnectionContext {
 
   Connection& connection() { return connection_; }
 
+  // For a suspended command that waits for other shards: the claim to check
+  // before it replies; false when the client was answered BUSY meanwhile (a
+  // script ran past busy-reply-threshold, server/scripting/busy_clients.cpp).
+  // Empty inside EXEC or a script, which hold the shards: nothing waits.
+  std::function<bool()> busy_claim();
+
  private:
   void fan_out(std::function<void(ShardThread&)> on_shard, std::function<void()> then, bool busy_answerable);
 

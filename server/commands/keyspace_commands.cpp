@@ -11,7 +11,6 @@
 #include "server/command_table.h"
 #include "server/commands/arg_util.h"
 #include "server/connection_context.h"
-#include "server/scripting/scripting.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 #include "server/snapshot.h"
@@ -170,7 +169,7 @@ void scan(ConnectionContext& ctx) {
   st->shard = static_cast<unsigned>(cursor % st->shard_count);
   st->table_cursor = cursor / st->shard_count;
   st->resume = ctx.suspend();
-  if (!ctx.suspend_override && !ctx.holds_all_shards) st->claim = scripting::busy_answerable(ctx.connection()).claim;
+  st->claim = ctx.busy_claim();
   scan_step(ctx.server, ctx.thread, ctx.reply, st);
 }
 
