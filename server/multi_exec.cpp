@@ -103,13 +103,19 @@ class ExecRun : public std::enable_shared_from_this<ExecRun> {
     resume_ = ctx.suspend();
     holds_all_shards_ = whole_keyspace_;
     auto self = shared_from_this();
+    // `done` holds this run weakly: the run holds `release_`, which holds the
+    // transaction, which holds `done`. The run is alive whenever `done` is
+    // called (from inside finish()); if the body never ends (SHUTDOWN stopped
+    // the threads mid-EXEC) nothing is left owning itself at exit.
     run_shard_transaction_async(
         server_, home_, std::move(steps),
         [self](ReleaseFn release) {
           self->release_ = std::move(release);
           self->run_body();
         },
-        [self] { self->after_release(); },
+        [weak = weak_from_this()] {
+          if (auto run = weak.lock()) run->after_release();
+        },
         scripting::busy_answerable(*conn_, [self] { self->after_busy_answer(); }));  // BUSY while waiting
   }
 

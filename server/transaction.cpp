@@ -50,6 +50,9 @@ struct TransactionState : std::enable_shared_from_this<TransactionState> {
       abandon();
       return;
     }
+    // Claimed: `abandoned` can no longer run. Dropped now, it stops keeping
+    // alive what it owns (an EXEC's run, which in turn holds `release`).
+    client = {};
     auto run = std::move(body);
     run([self = shared_from_this()] { self->release_all(/*committed=*/true); });
   }
