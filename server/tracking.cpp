@@ -539,7 +539,7 @@ void client_tracking_command(ConnectionContext& ctx) {
   auto lookup = std::make_shared<Lookup>(std::move(redirects));
   Connection* conn = &ctx.connection();
   auto& reply = ctx.reply;
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [lookup](ShardThread& shard) {
         for (auto& c : shard.connections()) {
           if (c->closed()) continue;

@@ -358,7 +358,7 @@ void cluster_delslotsrange(ConnectionContext& ctx) { change_slots(ctx, false, tr
 // Counts all keys of the node (db 0..n), then `then(total)`.
 void with_key_count(ConnectionContext& ctx, std::function<void(size_t)> then) {
   auto counts = std::make_shared<std::vector<size_t>>(ctx.server.shard_count());
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [counts](ShardThread& s) {
         size_t n = 0;
         for (size_t d = 0; d < s.keyspace().size(); ++d) n += s.keyspace().db(d).size();

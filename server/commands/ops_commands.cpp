@@ -285,7 +285,7 @@ void debug_object(ConnectionContext& ctx) {
   const int db = ctx.session.db;
   const int64_t now = ctx.now_ms;
   auto& reply = ctx.reply;
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [result, key, owner, db, now](ShardThread& shard) {
         if (shard.index() != owner) return;
         const storage::Value* v = shard.keyspace().db(static_cast<size_t>(db)).find(key, now);
@@ -382,7 +382,7 @@ void client_list_command(ConnectionContext& ctx) {
   const int64_t now = ctx.now_ms;
   auto& reply = ctx.reply;
   ctx.session.last_command = ctx.spec.name;  // CLIENT LIST shows itself as the current command
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [lines, ids, type, now](ShardThread& shard) {
         auto& out = (*lines)[shard.index()];
         for (auto& c : shard.connections()) {
@@ -686,7 +686,7 @@ void memory_stats_command(ConnectionContext& ctx) {
   auto per_shard = std::make_shared<std::vector<Counts>>(ctx.server.shard_count());
   auto& reply = ctx.reply;
   Server& server = ctx.server;
-  ctx.for_each_shard(
+  ctx.for_each_shard_reading(
       [per_shard, databases](ShardThread& s) {
         auto& c = (*per_shard)[s.index()];
         for (size_t d = 0; d < databases; ++d) {

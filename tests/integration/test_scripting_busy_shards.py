@@ -4,8 +4,8 @@ with redis-server 7.0.
 A long script runs on shard A (a script learned to keep to its declared key
 runs on that key's shard; a first run is a global transaction holding every
 shard). Meanwhile other clients, on both threads, send MSET over keys of both
-shards, EXEC of a transaction over both shards, and a script whose keys are on
-both shards. In distcache these wait for locks (possibly already holding the
+shards, EXEC of a transaction over both shards, a script whose keys are on
+both shards, commands that visit every shard, and FLUSHDB, SWAPDB and FLUSHALL. In distcache these wait for locks (possibly already holding the
 other shard's); once the script passes busy-reply-threshold they must be
 answered BUSY (EXECABORT ... BUSY for EXEC), as redis-server answers them, and
 none of them may run: after SCRIPT KILL the keys hold their old values and
@@ -85,7 +85,11 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         exec_clients = [server.raw(timeout=DEADLINE) for _ in range(2)]
         # Commands that visit every shard (DBSIZE, KEYS, SCAN) or lock two (SORT ... STORE).
         readers = [server.raw(timeout=DEADLINE) for _ in range(4)]
-        for c in clients + exec_clients + readers:
+        # Commands that write every shard under all of their locks: none may run.
+        # Then keyless commands that visit every shard's thread: two that change
+        # something there and one that reads.
+        flushers = [server.raw(timeout=DEADLINE) for _ in range(6)]
+        for c in clients + exec_clients + readers + flushers:
             c.command("PING")
         for c in exec_clients:  # queued before the script starts
             c.command("MULTI")
@@ -106,14 +110,20 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         readers[1].send_command("KEYS", "*")
         readers[2].send_command("SORT", sort_source, "ALPHA", "STORE", sort_dest)
         readers[3].send_command("SCAN", "0")
-        out = [c.read_reply() for c in clients + exec_clients + readers]
+        flushers[0].send_command("FLUSHDB")
+        flushers[1].send_command("SWAPDB", "0", "1")
+        flushers[2].send_command("FLUSHALL")
+        flushers[3].send_command("CONFIG", "RESETSTAT")
+        flushers[4].send_command("CLIENT", "UNBLOCK", "999999")
+        flushers[5].send_command("MEMORY", "STATS")
+        out = [c.read_reply() for c in clients + exec_clients + readers + flushers]
         out.append(clients[0].command("FUNCTION" if kind == "function" else "SCRIPT", "KILL"))
         out.append(runner.read_reply())
         for p in unanswered:
             p.read_reply()
         out.append([setup.command("GET", k) for k in keys + other])
         out.append(setup.command("EXISTS", sort_dest))
-        out.append([c.command("PING") for c in clients + exec_clients + readers + probes + [runner]])
+        out.append([c.command("PING") for c in clients + exec_clients + readers + flushers + probes + [runner]])
         out.append(clients[0].command("MSET", keys[0], "after", keys[1], "after"))
         out.append(exec_clients[0].command("MULTI"))
         out.append(exec_clients[0].command("SET", other[0], "after"))
@@ -121,7 +131,7 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         out.append(exec_clients[0].command("EXEC"))
         out.append(clients[1].command("EVAL", CROSS, "2", other[0], keys[1]))
         out.append([setup.command("GET", k) for k in keys + other])
-        for c in clients + exec_clients + readers + probes + [runner, setup]:
+        for c in clients + exec_clients + readers + flushers + probes + [runner, setup]:
             c.close()
         return out
 
@@ -138,7 +148,8 @@ class BusyWhileWaitingForShards(ReferenceAndDistcache):
         first = results[self.test][0]
         self.assertTrue(first[0].message.startswith("BUSY"), first[0])
         self.assertTrue(first[4].message.startswith("EXECABORT"), first)  # the first EXEC
-        for reader in first[6:10]:  # DBSIZE, KEYS, SORT ... STORE, SCAN
+        # DBSIZE, KEYS, SORT ... STORE, SCAN, FLUSHDB, SWAPDB, FLUSHALL, CONFIG RESETSTAT, CLIENT UNBLOCK, MEMORY STATS
+        for reader in first[6:16]:
             self.assertTrue(reader.message.startswith("BUSY"), first)
         function = results[self.test][-1]
         self.assertIn("FUNCTION KILL", function[0].message)
