@@ -10,6 +10,15 @@ Before the fix, a command whose redirection was decided on the connection's
 thread (EXEC, scripts, blocking commands) could run on the owning shard after a
 MIGRATE took its key away: an INCR then created a fresh counter on the old
 node (duplicate replies, a key left on a node that does not serve the slot).
+
+A client must not follow an ASK that is older than the migration it names:
+the protocol has no way to tell, so a client thread held up between an ASK
+and its ASKING (as Python threads are on a busy machine) could create the key
+on a node that has finished importing, given the slot back and started
+importing it again while the key still lives on the other node; MIGRATE then
+fails with BUSYKEY. Redis behaves the same. MoveEpochs rules that out here
+(the mover waits for ASK followers before each move); it is the test's own
+coordination, not a server guarantee.
 """
 
 import contextlib
@@ -21,6 +30,37 @@ import harness
 HOST = harness.HOST
 TAG = "{race}"
 ROUNDS = 300
+
+
+class MoveEpochs:
+    """Counts finished slot moves. A client follows an ASK only if no move
+    finished since it sent the request that got the ASK, and holds a share
+    while it does; the mover finishes a move only with no share held. So an
+    ASK is followed to a node that still imports the slot, or that has just
+    become its owner: never to one importing it again in a later move."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.finished = 0
+        self.following = 0
+
+    def follow(self, seen):
+        """True (and a share held until done_following) if no move finished since `seen`."""
+        with self.cond:
+            if self.finished != seen:
+                return False
+            self.following += 1
+            return True
+
+    def done_following(self):
+        with self.cond:
+            self.following -= 1
+            self.cond.notify_all()
+
+    def finish_move(self):
+        with self.cond:
+            self.cond.wait_for(lambda: self.following == 0)
+            self.finished += 1
 
 
 def is_error(reply):
@@ -42,24 +82,39 @@ def redirect_of(reply):
 class Client:
     """One connection per node; follows redirections like `redis-cli -c`."""
 
-    def __init__(self, ports, start_port):
+    def __init__(self, ports, start_port, epochs):
         self.conns = {p: harness.RawConnection(HOST, p, timeout=60) for p in ports}
         self.port = start_port
         self.redirects = 0
+        self.epochs = epochs
 
     def close(self):
         for c in self.conns.values():
             c.close()
 
-    def run(self, send):
-        """`send(conn)` issues the request and returns its final reply."""
+    def run(self, send, may_create=True):
+        """`send(conn)` issues the request and returns its final reply.
+        `may_create`: the command can create its key, so an ASK is followed
+        only while it is current (MoveEpochs); BLPOP never creates one."""
         asking = False
         port = self.port
+        seen = self.epochs.finished  # moves finished before the request that got an ASK was sent
         for _ in range(10000):
             conn = self.conns[port]
+            following = False
+            if asking and may_create:
+                following = self.epochs.follow(seen)
+                if not following:  # the slot moved since: start again from its owner
+                    asking, port = False, self.port
+                    conn = self.conns[port]
             if asking:
                 assert conn.command("ASKING") == "OK"
-            reply = send(conn)
+            seen = self.epochs.finished
+            try:
+                reply = send(conn)
+            finally:
+                if following:
+                    self.epochs.done_following()
             r = redirect_of(reply)
             if r is None:
                 return reply
@@ -111,7 +166,7 @@ def two_node_cluster(stack):
     return a, b, ids
 
 
-def move_slot(slot, src, dst, ids):
+def move_slot(slot, src, dst, ids, epochs_of_moves):
     cs, cd = src.client(), dst.client()
     cd.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[src.port])
     cs.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[dst.port])
@@ -123,6 +178,7 @@ def move_slot(slot, src, dst, ids):
         assert reply in (b"OK", b"NOKEY"), reply
     cd.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst.port])
     cs.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[dst.port])
+    epochs_of_moves.finish_move()
     # Before the next move, both nodes know each other's config epoch (the
     # importer's bump travels over the bus); otherwise an old claim of the
     # slot could still win there, as it could between Redis nodes.
@@ -145,7 +201,8 @@ class ClusterRaceTest(unittest.TestCase):
 
             exec_key, eval_key, list_key = f"{TAG}exec", f"{TAG}eval", f"{TAG}list"
             fillers = [f"{TAG}f{i}" for i in range(20)]
-            setup = Client(ports, owner.port)
+            moves_done = MoveEpochs()
+            setup = Client(ports, owner.port, moves_done)
             for k in fillers:
                 self.assertEqual(setup.run(command("SET", k, k)), "OK")
             setup.run(command("SET", exec_key, 0))
@@ -159,7 +216,7 @@ class ClusterRaceTest(unittest.TestCase):
 
             def worker(body):
                 def loop():
-                    client = Client(ports, owner.port)
+                    client = Client(ports, owner.port, moves_done)
                     try:
                         i = 0
                         while not stop.is_set():
@@ -195,7 +252,7 @@ class ClusterRaceTest(unittest.TestCase):
                     pushed.append(item)
 
             def do_pop(client, _):
-                reply = client.run(command("BLPOP", list_key, 1))
+                reply = client.run(command("BLPOP", list_key, 1), may_create=False)
                 if reply is None:
                     return
                 if not (isinstance(reply, list) and len(reply) == 2 and reply[0] == list_key.encode()):
@@ -214,7 +271,7 @@ class ClusterRaceTest(unittest.TestCase):
                 for _ in range(ROUNDS):
                     if stop.is_set():
                         break
-                    move_slot(slot, src, dst, ids)
+                    move_slot(slot, src, dst, ids, moves_done)
                     moves += 1
                     src, dst = dst, src
             finally:
@@ -259,11 +316,11 @@ class ClusterRaceTest(unittest.TestCase):
                 harness.wait_until(lambda: owner.client().info("clients")["blocked_clients"] == 1,
                                    "the client to block", 30, interval=0.02)
                 owner.client().set(f"{TAG}other", "x")  # a key to migrate along
-                move_slot(slot, owner, other, ids)
+                move_slot(slot, owner, other, ids, MoveEpochs())
                 reply = blocked.read_reply()
                 self.assertTrue(is_error(reply), reply)
                 self.assertEqual(str(reply.message), f"MOVED {slot} 127.0.0.1:{other.port}")
-            client = Client([a.port, b.port], owner.port)
+            client = Client([a.port, b.port], owner.port, MoveEpochs())
             try:
                 self.assertEqual(client.run(command("LPUSH", key, "v")), 1)
                 self.assertEqual(client.run(command("BLPOP", key, 0)), [key.encode(), b"v"])
