@@ -1,21 +1,15 @@
 #include "server/blocking.h"
 
-#include <boost/asio.hpp>
-
 #include "server/acl/no_touch.h"
 #include "server/command_table.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
+#include "server/event_loop.h"
 #include "server/routing.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
 
 namespace distcache::server {
-
-struct BlockedClient::Timer {
-  explicit Timer(boost::asio::io_context& io) : timer(io) {}
-  boost::asio::steady_timer timer;
-};
 
 std::string BlockingRegistry::slot_name(int db, std::string_view key) {
   std::string name;
@@ -129,14 +123,12 @@ void start_blocking(const std::shared_ptr<BlockedClient>& client) {
   client->counted = true;
   client->home->server().stats().blocked_clients.fetch_add(1, std::memory_order_relaxed);
   if (client->state == BlockedClient::kDone || client->timeout_ms <= 0) return;
-  if (!client->timer) client->timer = std::make_shared<BlockedClient::Timer>(client->home->io());
-  auto timer = client->timer;
-  timer->timer.expires_after(std::chrono::milliseconds(client->timeout_ms));
+  if (client->timer) client->home->loop().cancel(client->timer);
   std::weak_ptr<BlockedClient> weak = client;
-  timer->timer.async_wait([weak](const boost::system::error_code& ec) {
-    if (ec) return;
+  client->timer = client->home->loop().run_after(client->timeout_ms, [weak] {
     auto w = weak.lock();
     if (!w) return;
+    w->timer = 0;
     w->timed_out = true;
     int waiting = BlockedClient::kWaiting;
     if (!w->state.compare_exchange_strong(waiting, BlockedClient::kDone)) return;  // a retry will see timed_out
@@ -150,8 +142,8 @@ void start_blocking(const std::shared_ptr<BlockedClient>& client) {
 
 void finish_blocked(const std::shared_ptr<BlockedClient>& client, const std::string* reply, bool write_reply) {
   if (client->timer) {
-    client->timer->timer.cancel();
-    client->timer.reset();
+    client->home->loop().cancel(client->timer);
+    client->timer = 0;
   }
   Connection* conn = client->conn;
   conn->set_blocked_client(nullptr);
@@ -193,8 +185,8 @@ void cancel_blocked(const std::shared_ptr<BlockedClient>& client) {
   int waiting = BlockedClient::kWaiting;
   if (!client->state.compare_exchange_strong(waiting, BlockedClient::kDone)) return;
   if (client->timer) {
-    client->timer->timer.cancel();
-    client->timer.reset();
+    client->home->loop().cancel(client->timer);
+    client->timer = 0;
   }
   for (auto& [shard, key] : client->keys) {
     ShardThread& s = client->home->server().shard(shard);

@@ -50,8 +50,7 @@ struct BlockedClient {
   std::vector<std::pair<unsigned, std::string>> keys;  // (shard, key) registrations
   std::string reply;                       // reply produced by a retry on a shard thread
   bool counted = false;                    // included in INFO blocked_clients (home thread only)
-  struct Timer;
-  std::shared_ptr<Timer> timer;            // lives on `home`
+  uint64_t timer = 0;                      // EventLoop::TimerId on `home`'s loop; 0: none
 };
 
 // Per-shard index of blocked clients by key. Touched only by its shard's thread.

@@ -2,11 +2,16 @@
 
 #include "server/acl/acl.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
-#include <boost/asio.hpp>
 
 #include "protocol/resp_peek.h"
 #include "server/aof.h"
@@ -24,47 +29,58 @@
 
 namespace distcache::server {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 struct Connection::Socket {
-  explicit Socket(tcp::socket s) : socket(std::move(s)) {}
-  tcp::socket socket;
+  explicit Socket(int descriptor) : fd(descriptor) {}
+  int fd;
   static constexpr size_t kReadChunk = 16 * 1024;
   char read_buffer[kReadChunk];
 };
 
 namespace {
-std::string endpoint_text(const tcp::endpoint& ep) {
-  auto addr = ep.address();
-  return (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port());
+// "127.0.0.1:6379" or "[::1]:6379", as Redis shows addresses; empty if unknown.
+std::string address_text(const sockaddr_storage& addr) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
+    if (!inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host))) return {};
+    return std::string(host) + ":" + std::to_string(ntohs(a.sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
+    if (!inet_ntop(AF_INET6, &a.sin6_addr, host, sizeof(host))) return {};
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a.sin6_port));
+  }
+  return {};
+}
+
+std::string peer_text(int fd, bool local) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  const int rc = local ? getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len)
+                       : getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return rc == 0 ? address_text(addr) : std::string();
 }
 }  // namespace
 
-// Used by the listener, which owns the accepted Asio socket.
-std::shared_ptr<Connection> make_connection(ShardThread& thread, tcp::socket s) {
-  return std::make_shared<Connection>(thread, std::make_unique<Connection::Socket>(std::move(s)));
-}
-
-Connection::Connection(ShardThread& thread, std::unique_ptr<Socket> socket)
-    : thread_(thread), server_(thread.server()), socket_(std::move(socket)), reply_(&out_, 2) {
+Connection::Connection(ShardThread& thread, int fd)
+    : thread_(thread), server_(thread.server()), socket_(std::make_unique<Socket>(fd)), reply_(&out_, 2) {
   session_.id = server_.next_client_id();
   session_.created_ms = unix_time_ms();
   session_.last_interaction_ms = session_.created_ms;
-  boost::system::error_code ec;
-  socket_->socket.set_option(tcp::no_delay(true), ec);
-  ops::apply_tcp_keepalive(socket_->socket.native_handle(), server_.config().tcp_keepalive.load());  // tcp-keepalive
-  auto remote = socket_->socket.remote_endpoint(ec);
-  if (!ec) session_.peer = endpoint_text(remote);
-  auto local = socket_->socket.local_endpoint(ec);
-  if (!ec) session_.local = endpoint_text(local);
-  session_.fd = socket_->socket.native_handle();
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ops::apply_tcp_keepalive(fd, server_.config().tcp_keepalive.load());  // tcp-keepalive
+  session_.peer = peer_text(fd, false);
+  session_.local = peer_text(fd, true);
+  session_.fd = fd;
   session_.authenticated = acl::default_user_nopass();  // default user on and nopass (server/acl/acl.h)
 }
 
 Connection::~Connection() {
   acl::forget_script_caller(args_);  // (the last script this connection ran has ended: nothing holds it now)
   if (subscriptions_ && !closed_) pubsub_unsubscribe_all(*this);
+  if (socket_->fd >= 0) ::close(socket_->fd);  // (not closed: the process is ending)
 }
 
 void Connection::start() {
@@ -83,16 +99,18 @@ void Connection::close() {
   }
   if (session_.multi || session_.watch) forget_transaction_state(server_, session_);
   if (subscriptions_) pubsub_unsubscribe_all(*this);
-  boost::system::error_code ec;
-  socket_->socket.shutdown(tcp::socket::shutdown_both, ec);
-  socket_->socket.close(ec);
+  if (watching_) thread_.loop().unwatch(socket_->fd);
+  watching_ = false;
+  ::shutdown(socket_->fd, SHUT_RDWR);
+  ::close(socket_->fd);
+  socket_->fd = -1;
   server_.stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
   thread_.remove_connection(this);
 }
 
-// A read is always outstanding, also while a command is suspended (blocked
-// clients must notice a disconnect); input that arrives meanwhile waits in
-// pending_input_.
+// The socket is watched for input also while a command is suspended
+// (blocked clients must notice a disconnect); input that arrives meanwhile
+// waits in pending_input_.
 void Connection::close_when_flushed() {
   if (closed_) return;
   if (suspended_ || (out_.empty() && !write_in_progress_)) {
@@ -103,29 +121,29 @@ void Connection::close_when_flushed() {
   flush();
 }
 
-// Written at the start of the read buffer before each read: Asio may complete
-// a read at once and run its handler later; busy mode (serve_while_busy) must
-// then leave the connection alone, or later bytes would be answered first.
-constexpr char kReadCanary[8] = {'\0', '\xff', '\x13', '\x37', '\xc0', '\x01', '\xfe', '\x7f'};
-
-bool Connection::read_completion_pending() const {
-  return reading_ && std::memcmp(socket_->read_buffer, kReadCanary, sizeof(kReadCanary)) != 0;
+void Connection::read_more() {
+  if (watching_ || closed_) return;
+  watching_ = true;
+  thread_.loop().watch(socket_->fd, this, shared_from_this());
+  if (write_in_progress_) thread_.loop().want_write(socket_->fd, true);  // (busy mode wrote part of a reply)
 }
 
-void Connection::read_more() {
-  if (reading_ || closed_) return;
-  reading_ = true;
-  std::memcpy(socket_->read_buffer, kReadCanary, sizeof(kReadCanary));
-  socket_->socket.async_read_some(
-      asio::buffer(socket_->read_buffer, Socket::kReadChunk),
-      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
-        self->reading_ = false;
-        if (ec) {
-          self->close();
-          return;
-        }
-        self->on_read(n);
-      });
+void Connection::on_ready(bool readable, bool writable) {
+  auto self = shared_from_this();  // a command may close the connection
+  if (writable && write_in_progress_) write_more();
+  if (readable && !closed_) read_once();
+}
+
+// One recv() per readiness report, as Redis reads a client: more input is
+// reported again (level-triggered), after the other ready clients had a turn.
+void Connection::read_once() {
+  const ssize_t n = ::recv(socket_->fd, socket_->read_buffer, Socket::kReadChunk, MSG_DONTWAIT);
+  if (n > 0) {
+    on_read(static_cast<size_t>(n));
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  close();  // end of input or a socket error
 }
 
 void Connection::on_read(size_t bytes) {
@@ -157,7 +175,6 @@ void Connection::on_read(size_t bytes) {
   // Between commands: what a huge command left in the argument list is not
   // kept while the connection idles (protocol/arg_list.h).
   if (command_bytes_ == 0 && !suspended_ && pending_input_.empty()) args_.shrink_big();
-  read_more();  // before the replies leave: the client's next command is not read by Asio ahead of time
   flush();
   ops::enforce_output_limits(*this);  // client-output-buffer-limit normal
 }
@@ -274,29 +291,26 @@ void Connection::flush() {
   }
   writing_.swap(out_);
   out_.clear();
+  write_offset_ = 0;
   ThreadCounters::add(thread_.counters().net_output_bytes, writing_.size());
-  // Replies that fit in the socket buffer go out now (as Asio's first,
-  // speculative write would), without an Asio write whose handler runs later:
-  // a script running past busy-reply-threshold can then still answer this
-  // client (server/scripting/busy_clients.cpp). The rest goes through Asio.
-  const ssize_t sent =
-      ::send(socket_->socket.native_handle(), writing_.data(), writing_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (sent == static_cast<ssize_t>(writing_.size()) && !session_.close_after_reply) {
-    if (writing_.capacity() > 1024 * 1024) std::string().swap(writing_);
-    writing_.clear();
+  write_more();
+}
+
+// Sends what the socket takes now; the rest when the event loop reports it writable.
+void Connection::write_more() {
+  const ssize_t sent = ::send(socket_->fd, writing_.data() + write_offset_, writing_.size() - write_offset_,
+                              MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    close();
     return;
   }
-  const size_t offset = sent > 0 ? static_cast<size_t>(sent) : 0;
-  write_in_progress_ = true;
-  asio::async_write(socket_->socket, asio::buffer(writing_.data() + offset, writing_.size() - offset),
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->write_in_progress_ = false;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->on_written();
-                    });
+  if (sent > 0) write_offset_ += static_cast<size_t>(sent);
+  const bool done = write_offset_ == writing_.size();
+  if (done != !write_in_progress_) {
+    write_in_progress_ = !done;
+    thread_.loop().want_write(socket_->fd, !done);
+  }
+  if (done) on_written();
 }
 
 ClientSubscriptions& Connection::ensure_subscriptions() {

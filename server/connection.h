@@ -13,6 +13,7 @@
 #include "protocol/reply_builder.h"
 #include "protocol/resp_parser.h"
 #include "server/client_session.h"
+#include "server/event_loop.h"
 
 namespace distcache::server {
 
@@ -21,10 +22,10 @@ class Server;
 struct BlockedClient;
 struct ClientSubscriptions;
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, private EventLoop::Handler {
  public:
-  struct Socket;  // wraps the Asio socket; defined in connection.cpp
-  Connection(ShardThread& thread, std::unique_ptr<Socket> socket);
+  // Takes over `fd`, a connected TCP socket (closed with the connection).
+  Connection(ShardThread& thread, int fd);
   ~Connection();
 
   void start();
@@ -66,8 +67,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // While a script runs past busy-reply-threshold on this thread: reads and
   // answers what an idle connection sent (server/scripting/busy_clients.cpp).
   void serve_while_busy();
-  // start() for a client accepted by a thread in busy mode: its first read
-  // is served by serve_while_busy() until the script ends.
+  // start() for a client accepted by a thread in busy mode: until the
+  // script ends, serve_while_busy() reads it (the event loop does not yet).
   void start_while_busy();
   // A command waiting to run elsewhere (posted to its keys' thread, or for
   // locks): ticket taken on this thread, claimed where it runs; one still
@@ -87,8 +88,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t memory_usage() const;
 
  private:
+  struct Socket;  // the descriptor and the read buffer (connection.cpp)
+  // The event loop watches the socket from now on (if not yet).
   void read_more();
+  void on_ready(bool readable, bool writable) override;
+  void read_once();
   void on_read(size_t bytes);
+  void write_more();
   // Parses and runs commands from `data`; returns bytes consumed (less than
   // data.size() only when a command suspended the connection).
   size_t process(const char* data, size_t len);
@@ -98,8 +104,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   void on_written();
   void fail_protocol(const std::string& message);
-  // The outstanding read already got bytes whose handler has not run yet.
-  bool read_completion_pending() const;
 
   ShardThread& thread_;
   Server& server_;
@@ -108,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   protocol::ArgList args_;
   std::string out_;           // replies not yet handed to the socket
   std::string writing_;       // replies being written
+  size_t write_offset_ = 0;   // how much of writing_ the socket took
   std::string pending_input_; // input left unparsed while suspended
   size_t pending_pos_ = 0;    // how much of pending_input_ has been run
   bool processing_ = false;   // process() is running (a resume() inside it must not re-enter)
@@ -120,8 +125,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t command_bytes_ = 0;  // bytes of the command being parsed (query buffer limit)
   bool suspended_ = false;
   uint64_t suspend_count_ = 0;
-  bool reading_ = false;
-  bool write_in_progress_ = false;
+  bool watching_ = false;           // the event loop reports this socket's readiness
+  bool write_in_progress_ = false;  // writing_ waits for the socket to take more
   std::atomic<uint64_t> wait_ticket_{0};  // (ticket << 2) | 1 waiting, 2 claimed, 3 answered BUSY
   bool closed_ = false;
 };

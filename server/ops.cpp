@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +24,7 @@
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
+#include "server/event_loop.h"
 #include "server/log.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
@@ -135,12 +135,11 @@ bool paused_now() {
   return false;
 }
 
-void wait_for_unpause(const std::shared_ptr<boost::asio::steady_timer>& timer, std::function<void()> resume) {
+void wait_for_unpause(EventLoop& loop, std::function<void()> resume) {
   const int64_t left = pause_end_ms.load(std::memory_order_relaxed) - unix_time_ms();
-  timer->expires_after(std::chrono::milliseconds(std::clamp<int64_t>(left, 1, 20)));
-  timer->async_wait([timer, resume = std::move(resume)](const boost::system::error_code&) mutable {
+  loop.run_after(std::clamp<int64_t>(left, 1, 20), [&loop, resume = std::move(resume)]() mutable {
     if (paused_now()) {
-      wait_for_unpause(timer, std::move(resume));
+      wait_for_unpause(loop, std::move(resume));
       return;
     }
     resume();
@@ -161,8 +160,7 @@ bool pause_hold_slow(Connection& conn, std::string_view input) {
     }
     // An incomplete command waits too: it may be a write.
   }
-  auto timer = std::make_shared<boost::asio::steady_timer>(conn.thread().io());
-  wait_for_unpause(timer, conn.suspend());
+  wait_for_unpause(conn.thread().loop(), conn.suspend());
   return true;
 }
 

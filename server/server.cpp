@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <random>
+#include <utility>
 #include <thread>
 #include <mutex>
 #include <condition_variable>
@@ -27,8 +28,6 @@ namespace distcache::server {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-std::shared_ptr<Connection> make_connection(ShardThread& thread, tcp::socket s);
 
 int64_t unix_time_ms() {
   using namespace std::chrono;
@@ -97,11 +96,9 @@ class Listener {
 
  private:
   void accept(tcp::acceptor& acceptor) {
-    ShardThread& target = server_.shard(next_++ % server_.shard_count());
-    acceptor.async_accept(target.io(), [this, &acceptor, &target](const boost::system::error_code& ec,
-                                                                   tcp::socket socket) {
+    acceptor.async_accept([this, &acceptor](const boost::system::error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) hand_over(target, std::move(socket));
+      if (!ec) hand_over(server_.shard(next_++ % server_.shard_count()), std::move(socket));
       accept(acceptor);
     });
   }
@@ -122,41 +119,37 @@ class Listener {
       return;
     }
     // A thread running a script past busy-reply-threshold cannot start new clients: another one takes it.
-    const unsigned chosen = scripting::new_client_thread(target.index(), server_.shard_count());
-    if (chosen != target.index()) {
-      boost::system::error_code move_ec;
-      const auto protocol = socket.local_endpoint(move_ec).protocol();
-      if (!move_ec) {
-        const auto fd = socket.release(move_ec);
-        if (move_ec) return;  // the socket is in an unknown state: drop the client
-        tcp::socket moved(server_.shard(chosen).io());
-        moved.assign(protocol, fd, move_ec);
-        if (move_ec) {
-          ::close(fd);
-          return;
-        }
-        hand_over(server_.shard(chosen), std::move(moved));
-        return;
-      }
-    }
-    auto holder = std::make_shared<tcp::socket>(std::move(socket));
-    auto offer = std::make_shared<uint64_t>(0);
-    auto adopt = [&target, holder](bool busy) {
-      if (!holder->is_open()) return;  // already taken by the other path
-      auto conn = make_connection(target, std::move(*holder));
-      target.add_connection(conn);
+    ShardThread& chosen = server_.shard(scripting::new_client_thread(target.index(), server_.shard_count()));
+    boost::system::error_code release_ec;
+    const int fd = socket.release(release_ec);
+    if (release_ec) return;  // the socket is in an unknown state: drop the client
+    // Started by `chosen`'s event loop, or, if a script keeps that thread busy
+    // first, by the script's busy mode: whichever comes first.
+    auto taken = std::make_shared<OwnedFd>(fd);
+    auto adopt = [&chosen, taken](bool busy) {
+      if (taken->fd < 0) return;  // already started by the other path
+      auto conn = std::make_shared<Connection>(chosen, std::exchange(taken->fd, -1));
+      chosen.add_connection(conn);
       if (busy)
         conn->start_while_busy();
       else
         conn->start();
     };
-    // If a script keeps the thread busy first, it takes the client itself (busy mode).
-    *offer = scripting::offer_new_client(target.index(), [adopt] { adopt(true); });
-    target.post([adopt, offer] {
+    auto offer = std::make_shared<uint64_t>(scripting::offer_new_client(chosen.index(), [adopt] { adopt(true); }));
+    chosen.post([adopt, offer] {
       scripting::withdraw_new_client(*offer);
       adopt(false);
     });
   }
+
+  // A descriptor closed with its owner unless taken.
+  struct OwnedFd {
+    explicit OwnedFd(int f) : fd(f) {}
+    ~OwnedFd() {
+      if (fd >= 0) ::close(fd);
+    }
+    int fd;
+  };
 
   Server& server_;
   asio::io_context& io_;

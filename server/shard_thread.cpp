@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <mutex>
 #include <pthread.h>
-#include <boost/asio.hpp>
 
 #include "server/aof.h"
 #include "server/cluster/commands.h"
 #include "server/commands/ops_commands.h"
 #include "server/tracking.h"
 #include "server/connection.h"
+#include "server/event_loop.h"
 #include "server/log.h"
 #include "server/memory_limit.h"
 #include "server/memory_release.h"
@@ -21,21 +21,9 @@
 
 namespace distcache::server {
 
-namespace asio = boost::asio;
-
 namespace {
 thread_local ShardThread* tls_current = nullptr;
 }
-
-struct ShardThread::WorkGuard {
-  explicit WorkGuard(asio::io_context& io) : guard(asio::make_work_guard(io)) {}
-  asio::executor_work_guard<asio::io_context::executor_type> guard;
-};
-
-struct ShardThread::Timer {
-  explicit Timer(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
-};
 
 namespace {
 // A key expired (lazily or by active expiry): it is logged as DEL, and
@@ -50,10 +38,8 @@ void on_key_expired(const storage::Db& db, std::string_view key) {
 ShardThread::ShardThread(Server& server, unsigned index, size_t databases)
     : server_(server),
       index_(index),
-      io_(std::make_unique<asio::io_context>(1)),
-      work_(std::make_unique<WorkGuard>(*io_)),
-      keyspace_(databases),
-      cron_timer_(std::make_unique<Timer>(*io_)) {
+      loop_(std::make_unique<EventLoop>()),
+      keyspace_(databases) {
   storage::Db::set_expire_hook(&on_key_expired);
 }
 
@@ -65,7 +51,7 @@ ShardThread::~ShardThread() {
 void ShardThread::post(std::function<void()> fn) {
   // What this thread logged must reach the AOF before anything it hands over.
   if (ShardThread* self = current()) aof_flush_thread(*self);
-  asio::post(*io_, std::move(fn));
+  loop_->post(std::move(fn));
 }
 
 bool ShardThread::is_current() const { return tls_current == this; }
@@ -127,22 +113,19 @@ void ShardThread::start() {
   thread_ = std::thread([this] {
     tls_current = this;
     schedule_cron();
-    io_->run();
+    loop_->run();
     tls_current = nullptr;
   });
 }
 
 void ShardThread::drain() {
   draining_ = true;
-  cron_timer_->timer.cancel();
+  loop_->cancel(cron_timer_);
   for (auto& c : connections()) c->close_when_flushed();
-  work_.reset();
+  loop_->drain();
 }
 
-void ShardThread::stop() {
-  work_.reset();
-  io_->stop();
-}
+void ShardThread::stop() { loop_->stop(); }
 
 void ShardThread::join() {
   if (thread_.joinable()) thread_.join();
@@ -179,9 +162,8 @@ void ShardThread::close_idle_clients() {
 
 void ShardThread::schedule_cron() {
   int64_t hz = std::clamp<int64_t>(server_.config().hz.load(std::memory_order_relaxed), 1, 500);
-  cron_timer_->timer.expires_after(std::chrono::milliseconds(1000 / hz));
-  cron_timer_->timer.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || draining_) return;
+  cron_timer_ = loop_->run_after(1000 / hz, [this] {
+    if (draining_) return;
     cron();
     schedule_cron();
   });

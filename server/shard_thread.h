@@ -15,12 +15,9 @@
 #include "server/watch.h"
 #include "storage/keyspace.h"
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace distcache::server {
 
+class EventLoop;
 class Server;
 class Connection;
 class ShardSnapshot;
@@ -67,7 +64,7 @@ class ShardThread {
   // snapshot writes the keys it still owes first, WATCHers see them change.
   void empty_all_databases(int64_t now_ms);
   ThreadCounters& counters() { return counters_; }
-  boost::asio::io_context& io() { return *io_; }
+  EventLoop& loop() { return *loop_; }
 
   // Runs `fn` on this thread, in FIFO order with everything else posted here.
   void post(std::function<void()> fn);
@@ -102,9 +99,7 @@ class ShardThread {
 
   Server& server_;
   unsigned index_;
-  std::unique_ptr<boost::asio::io_context> io_;
-  struct WorkGuard;
-  std::unique_ptr<WorkGuard> work_;
+  std::unique_ptr<EventLoop> loop_;
   std::thread thread_;
   storage::Keyspace keyspace_;
   KeyLocks locks_;
@@ -119,8 +114,7 @@ class ShardThread {
   std::deque<Waiter> waiters_;
   bool waking_ = false;
   bool draining_ = false;
-  struct Timer;
-  std::unique_ptr<Timer> cron_timer_;
+  uint64_t cron_timer_ = 0;  // EventLoop::TimerId
   std::vector<std::weak_ptr<Connection>> connections_;
 };
 

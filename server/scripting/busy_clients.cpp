@@ -14,21 +14,14 @@
 // replies with a non-blocking send(). A connection is left alone (it is
 // served after the script) when it is not idle: the script's own connection
 // (it is processing or suspended), one waiting for another thread or blocked,
-// one with output or input still queued, or one whose Asio read already
-// completed without its handler having run yet (its bytes come first; see
-// Connection::read_completion_pending()).
+// or one with output or input still queued. The event loop reads a socket
+// only when it handles it (server/event_loop.h), so bytes that arrived in the
+// same turn as the script's command are still in the socket: busy mode
+// answers them too.
 //
 // While a script runs on a thread, the listener hands new connections to
 // another thread (new_client_thread()); when none is free, the busy thread
 // adopts them itself (offer_new_client(), start_while_busy()).
-//
-// Known gap: a connection of the script's thread whose bytes Asio read in the
-// same event-loop turn as the script's command (read completed, handler not
-// run) waits for the script's end: the byte count only reaches the Asio read
-// handler, so busy mode cannot take those bytes safely. Reading by readiness
-// (async_wait, then our own recv) closes it, but with Boost 1.74's reactor
-// every wait then costs an epoll_ctl, measured 2-5% more CPU per GET than the
-// speculative read it replaces; an event loop of our own would do both.
 //
 // Clients of other threads: the dispatcher's BUSY hook answers every command
 // that arrives once a script is past the threshold. A command dispatched
@@ -69,12 +62,11 @@ void Connection::serve_while_busy() {
   // (Not reading: a client accepted meanwhile, start_while_busy(); its first
   // read is issued after the script.)
   if (closed_ || suspended_ || processing_ || blocked_client_ || session_.close_after_reply ||
-      write_in_progress_ || !out_.empty() || !held_pushes_.empty() || pending_pos_ < pending_input_.size() ||
-      read_completion_pending())
+      write_in_progress_ || !out_.empty() || !held_pushes_.empty() || pending_pos_ < pending_input_.size())
     return;
   char buffer[16 * 1024];
   const ssize_t n = ::recv(session_.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
-  if (n <= 0) return;  // nothing, or EOF / an error: the pending Asio read sees it after the script
+  if (n <= 0) return;  // nothing, or EOF / an error: the event loop sees it after the script
   const auto bytes = static_cast<size_t>(n);
   ThreadCounters::add(thread_.counters().net_input_bytes, bytes);
   session_.last_interaction_ms = unix_time_ms();
@@ -100,8 +92,8 @@ void Connection::serve_while_busy() {
 }
 
 void Connection::start_while_busy() {
-  // What start() does, except the first read (an Asio read issued now could
-  // take the client's bytes before busy mode sees them).
+  // What start() does, except watching the socket: busy mode reads it until
+  // the script ends, then the event loop.
   server_.stats().connections_received.fetch_add(1, std::memory_order_relaxed);
   server_.stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
   parser_.limits().proto_max_bulk_len = server_.config().proto_max_bulk_len.load(std::memory_order_relaxed);

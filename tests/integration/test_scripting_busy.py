@@ -385,5 +385,38 @@ class BusyOneThread(unittest.TestCase):
             self.assertEqual(results[test], results[ref])
 
 
+class BusyInOneTurn(ReferenceAndDistcache):
+    """One thread: a client whose command reaches the server in the same
+    event-loop turn as the script's is still answered BUSY while the script
+    runs, as redis-server answers it (the event loop reads a socket only when
+    it handles it, server/event_loop.h, so busy mode finds the bytes there)."""
+
+    DISTCACHE_ARGS = ("--threads", "1")
+
+    @classmethod
+    def extra_args(cls):
+        return super().extra_args() + ["--enable-debug-command", "yes"]
+
+    def test_client_read_in_the_same_turn_as_the_script_gets_busy(self):
+        results = {}
+        for server in (self.ref, self.test):
+            sleeper, runner, other, killer = [server.raw(timeout=DEADLINE) for _ in range(4)]
+            for c in (sleeper, runner, other, killer):
+                c.command("PING")
+            sleeper.send_command("DEBUG", "SLEEP", "0.3")
+            # Both arrive while the server sleeps: its next turn finds them together.
+            runner.send_command("EVAL", "while true do end", "0")
+            other.send_command("PING")
+            out = [sleeper.read_reply(), other.read_reply()]  # answered while the script runs
+            out.append(killer.command("SCRIPT", "KILL"))
+            out.append(runner.read_reply())
+            out.append(other.command("PING"))
+            for c in (sleeper, runner, other, killer):
+                c.close()
+            results[server] = out
+        self.assertEqual(results[self.test], results[self.ref])
+        self.assertTrue(results[self.test][1].message.startswith("BUSY"), results[self.test])
+
+
 if __name__ == "__main__":
     harness.main()
