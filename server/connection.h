@@ -92,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   // The event loop watches the socket from now on (if not yet).
   void read_more();
   void on_ready(bool readable, bool writable) override;
+  void prepare(int stage) override;
+  // The bytes prepare() read and nobody handled yet (empty if none); taken.
+  std::string_view take_read_ahead();
   void read_once();
   void on_read(size_t bytes);
   void write_more();
@@ -113,6 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   std::string out_;           // replies not yet handed to the socket
   std::string writing_;       // replies being written
   size_t write_offset_ = 0;   // how much of writing_ the socket took
+  size_t ahead_ = 0;           // bytes prepare() read into the read buffer, not yet handled
+  std::string_view ahead_key_; // their first command's key on this shard, prefetched
   std::string pending_input_; // input left unparsed while suspended
   size_t pending_pos_ = 0;    // how much of pending_input_ has been run
   bool processing_ = false;   // process() is running (a resume() inside it must not re-enter)

@@ -167,6 +167,7 @@ void EventLoop::run() {
       if (errno == EINTR) continue;
       fail("epoll_wait");
     }
+    ready_.clear();
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd_) {
@@ -175,12 +176,20 @@ void EventLoop::run() {
         wake_pending_.store(false, std::memory_order_release);  // before the queue is looked at again
         continue;
       }
-      if (static_cast<size_t>(fd) >= watched_.size()) continue;
-      Watched& w = watched_[static_cast<size_t>(fd)];
-      if (!w.handler) continue;  // unwatched earlier in this turn
-      Handler* handler = w.handler;
-      const uint32_t ev = events[i].events;
-      handler->on_ready((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0, (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0);
+      if (static_cast<size_t>(fd) >= watched_.size() || !watched_[static_cast<size_t>(fd)].handler) continue;
+      ready_.push_back({fd, watched_[static_cast<size_t>(fd)].handler, events[i].events});
+    }
+    // A handler may unwatch any descriptor (closing a client): each one is
+    // checked again before it is called (an unwatched handler's owner lives
+    // on in released_ until the turn ends, so no other takes its address).
+    if (ready_.size() > 1)
+      for (int stage = 0; stage < kPrepareStages; ++stage)
+        for (const Ready& r : ready_)
+          if ((r.events & EPOLLIN) && still_watched(r)) r.handler->prepare(stage);
+    for (const Ready& r : ready_) {
+      if (!still_watched(r)) continue;
+      r.handler->on_ready((r.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0,
+                          (r.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0);
     }
   }
   released_.clear();

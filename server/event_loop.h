@@ -27,10 +27,18 @@ class EventLoop {
   class Handler {
    public:
     virtual void on_ready(bool readable, bool writable) = 0;
+    // When a turn finds several descriptors readable, each is first
+    // prepared, all of them stage by stage: stage 0 may read input, stages
+    // 1..kPrepareStages-1 ask the memory system for what handling it will
+    // touch, so that the cache misses of all the clients overlap instead of
+    // queueing one after another. on_ready then handles what was read.
+    virtual void prepare(int stage) { (void)stage; }
 
    protected:
     ~Handler() = default;
   };
+
+  static constexpr int kPrepareStages = 4;
 
   EventLoop();
   ~EventLoop();
@@ -68,6 +76,12 @@ class EventLoop {
     std::shared_ptr<void> owner;
     uint32_t events = 0;
   };
+  struct Ready {
+    int fd;
+    Handler* handler;
+    uint32_t events;
+  };
+  bool still_watched(const Ready& r) const { return watched_[static_cast<size_t>(r.fd)].handler == r.handler; }
 
   void run_posted();
   void run_due_timers();
@@ -86,6 +100,7 @@ class EventLoop {
   std::atomic<bool> wake_pending_{false};        // the eventfd was written and not yet read
 
   std::vector<Watched> watched_;  // by descriptor number
+  std::vector<Ready> ready_;      // this turn's reports (reused)
   size_t watched_count_ = 0;
   // Owners of descriptors unwatched during this turn: released after it, so
   // that a handler never destroys the object it runs in.

@@ -65,15 +65,23 @@ void Connection::serve_while_busy() {
       write_in_progress_ || !out_.empty() || !held_pushes_.empty() || pending_pos_ < pending_input_.size())
     return;
   char buffer[16 * 1024];
-  const ssize_t n = ::recv(session_.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
-  if (n <= 0) return;  // nothing, or EOF / an error: the event loop sees it after the script
-  const auto bytes = static_cast<size_t>(n);
+  const char* data = buffer;
+  size_t bytes = 0;
+  if (const std::string_view ahead = take_read_ahead(); !ahead.empty()) {
+    // Read by the event loop in the script's turn (Connection::prepare), not yet handled.
+    data = ahead.data();
+    bytes = ahead.size();
+  } else {
+    const ssize_t n = ::recv(session_.fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n <= 0) return;  // nothing, or EOF / an error: the event loop sees it after the script
+    bytes = static_cast<size_t>(n);
+  }
   ThreadCounters::add(thread_.counters().net_input_bytes, bytes);
   session_.last_interaction_ms = unix_time_ms();
   processing_ = true;
-  const size_t used = process(buffer, bytes);
+  const size_t used = process(data, bytes);
   processing_ = false;
-  if (used < bytes) pending_input_.append(buffer + used, bytes - used);  // after a command that suspended
+  if (used < bytes) pending_input_.append(data + used, bytes - used);  // after a command that suspended
   if (!held_pushes_.empty() && !suspended_) {
     out_.append(held_pushes_);
     std::string().swap(held_pushes_);
