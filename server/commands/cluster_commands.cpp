@@ -62,15 +62,19 @@ void after_change(ClusterState& st, int64_t now_ms) {
   st.save();
 }
 
-// Runs `work` on the thread of the shard holding `slot`, then `then` on the client's thread.
+// Runs `work` (which only reads) on the thread of the shard holding `slot`,
+// then `then` on the client's thread, unless the client was answered BUSY
+// meanwhile (a script there ran past busy-reply-threshold).
 void on_slot_shard(ConnectionContext& ctx, unsigned slot, std::function<void(ShardThread&)> work,
                    std::function<void()> then) {
   ShardThread& owner = ctx.server.shard(shard_of_slot(slot, ctx.server.shard_count()));
   ShardThread& home = ctx.thread;
   auto resume = ctx.suspend();
-  owner.post([&owner, &home, work = std::move(work), then = std::move(then), resume = std::move(resume)]() mutable {
+  owner.post([&owner, &home, work = std::move(work), then = std::move(then), resume = std::move(resume),
+              claim = ctx.busy_claim()]() mutable {
     work(owner);
-    home.post([then = std::move(then), resume = std::move(resume)]() mutable {
+    home.post([then = std::move(then), resume = std::move(resume), claim = std::move(claim)]() mutable {
+      if (claim && !claim()) return;  // answered and resumed by busy mode; `resume` is dropped here
       then();
       resume();
     });
