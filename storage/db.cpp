@@ -114,10 +114,7 @@ Value& Db::set(std::string_view key, Value&& v, bool keep_ttl) {
     return inserted;
   }
   // An overwrite keeps the key's LFU history (as Redis) and counts as an access.
-  const uint16_t lfu_time = n->value.lfu_time();
-  const uint8_t lfu_counter = n->value.lfu_counter();
-  n->value = std::move(v);
-  n->value.set_lfu(lfu_time, lfu_counter);
+  n->value.replace_keeping_access(std::move(v));
   n->value.set_lru(access::lru_clock());
   if (!keep_ttl && n->has_expire()) t.clear_expire(n, h);
   return n->value;

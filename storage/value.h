@@ -89,6 +89,14 @@ class Value {
       set_lru(static_cast<uint32_t>(when));
     }
   }
+  // Becomes `fresh` (the key's new value), keeping this key's access
+  // metadata: the LRU clock and the LFU counter describe the key, not one
+  // value of it.
+  void replace_keeping_access(Value&& fresh) {
+    fresh.access_ = access_;
+    fresh.lfu_time_ = lfu_time_;
+    *this = std::move(fresh);
+  }
   // A new key: accessed now, LFU counter at its initial value.
   void init_access() {
     lfu_time_ = access::lfu_minutes();

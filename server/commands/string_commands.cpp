@@ -425,15 +425,14 @@ void setrange_command(CommandContext& ctx) {
 // ---------------------------------------------------------------------------
 // Counters
 
-// Replaces a string key's payload as Redis's dbOverwrite does: a fresh string
-// (no longer "raw") under the same TTL, keeping the key's access metadata
-// (LRU clock, LFU counter) so that a counter being incremented does not look
-// idle to OBJECT IDLETIME / OBJECT FREQ and eviction.
-void overwrite_string(Value& v, std::string_view text) {
-  Value fresh = Value::string(text);
-  fresh.set_lru(v.lru());
-  fresh.set_lfu(v.lfu_time(), v.lfu_counter());
-  v = std::move(fresh);
+// INCR* and INCRBYFLOAT's result. An existing counter (`v`) stays a string
+// under the same TTL and keeps its access metadata, so that a counter being
+// incremented does not look idle to OBJECT IDLETIME / OBJECT FREQ and eviction.
+void store_counter(Db& db, std::string_view key, Value* v, std::string_view text) {
+  if (v)
+    v->replace_keeping_access(Value::string(text));
+  else
+    db.set(key, Value::string(text));
 }
 
 void incr_by(CommandContext& ctx, int64_t incr) {
@@ -458,10 +457,7 @@ void incr_by(CommandContext& ctx, int64_t incr) {
   }
   char buf[storage::kInt64StrSize];
   std::string_view text(buf, storage::format_int64(result, buf));
-  if (v)
-    overwrite_string(*v, text);
-  else
-    db.set(key, Value::string(text));
+  store_counter(db, key, v, text);
   ctx.notify(notify::kString, "incrby", key);
   ctx.reply.integer(result);
 }
@@ -511,10 +507,7 @@ void incrbyfloat_command(CommandContext& ctx) {
     return;
   }
   std::string text = storage::format_long_double_human(value);
-  if (v)
-    overwrite_string(*v, text);
-  else
-    db.set(key, Value::string(text));
+  store_counter(db, key, v, text);
   ctx.notify(notify::kString, "incrbyfloat", key);
   ctx.reply.bulk(text);
 }
