@@ -164,6 +164,10 @@ struct CommandSpec {
   int first_key = 0;              // 0 = no keys
   int last_key = 0;               // negative counts from the end (-1 = last arg)
   int key_step = 0;
+  // > 0: the argument holding the member (field) the command looks up first
+  // in its key's collection. A prefetch hint for pipelines
+  // (commands/member_prefetch.h): a wrong guess only wastes a prefetch.
+  int member_arg = 0;
   KeyedHandler keyed = nullptr;
   ConnectionHandler connection = nullptr;
   KeyFinder find_keys = nullptr;  // set for movable-keys commands
@@ -193,6 +197,12 @@ constexpr CommandSpec keyed_command(std::string_view group, std::string_view nam
                      .summary = summary,
                      .since = since,
                      .complexity = complexity};
+}
+
+// `spec` with its member_arg set (HSET key field ..., SADD key member ...).
+constexpr CommandSpec looks_up_member(CommandSpec spec, int member_arg) {
+  spec.member_arg = member_arg;
+  return spec;
 }
 
 // Error texts shared by many commands (without the leading '-').

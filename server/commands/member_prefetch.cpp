@@ -5,8 +5,11 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "protocol/resp_peek.h"
+#include "server/command.h"
+#include "server/command_table.h"
 #include "server/cluster/slot.h"
 #include "storage/hash.h"
 #include "storage/member_prefetch.h"
@@ -17,27 +20,31 @@ namespace {
 
 constexpr size_t kMaxCommands = 32;
 
-// Commands whose argument `member_arg` is the one member they look up first.
-// ZADD's member is argument 3 only without options (ZADD key NX 1 m makes it
-// the score "1": a wasted prefetch, never a wrong result).
+// The commands whose spec names the member they look up first (member_arg,
+// server/command.h), gathered from the command table once. ZADD's member is
+// argument 3 only without options (ZADD key NX 1 m makes it the score "1": a
+// wasted prefetch, never a wrong result).
 struct MemberCommand {
   std::string_view name;
   int member_arg;
 };
-constexpr MemberCommand kMemberCommands[] = {
-    {"hset", 2},      {"hget", 2},      {"hsetnx", 2},       {"hdel", 2},      {"hexists", 2},
-    {"hincrby", 2},   {"hmget", 2},     {"hmset", 2},        {"hstrlen", 2},   {"hincrbyfloat", 2},
-    {"sadd", 2},      {"srem", 2},      {"sismember", 2},    {"smismember", 2}, {"zadd", 3},
-    {"zincrby", 3},   {"zscore", 2},    {"zrem", 2},         {"zrank", 2},     {"zrevrank", 2},
-    {"zmscore", 2},
-};
+
+const std::vector<MemberCommand>& member_commands() {
+  static const std::vector<MemberCommand> commands = [] {
+    std::vector<MemberCommand> out;
+    for (const CommandSpec* spec : CommandTable::instance().all())
+      if (spec->member_arg > 0) out.push_back({spec->name, spec->member_arg});
+    return out;
+  }();
+  return commands;
+}
 
 int member_arg_of(std::string_view name) {
   if (name.empty()) return -1;
   // Every request of a pipeline comes here (GET, INCR...): size and first
   // letter rule out most names before a full comparison.
   const char first = static_cast<char>(name[0] | 0x20);
-  for (const MemberCommand& c : kMemberCommands) {
+  for (const MemberCommand& c : member_commands()) {
     if (c.name.size() == name.size() && c.name[0] == first &&
         strncasecmp(c.name.data(), name.data(), name.size()) == 0)
       return c.member_arg;
