@@ -103,7 +103,10 @@ void EventLoop::unwatch(int fd) {
 
 EventLoop::TimerId EventLoop::run_after(int64_t ms, std::function<void()> fn) {
   const TimerId id = ++next_timer_id_;
-  const int64_t deadline = steady_us() + std::max<int64_t>(ms, 0) * 1000;
+  // A blocking command's timeout may be centuries away (BLPOP k 9000000000000):
+  // kept under ~30 years, the deadline in µs cannot overflow.
+  constexpr int64_t kMaxDelayMs = int64_t{1} << 40;
+  const int64_t deadline = steady_us() + std::clamp<int64_t>(ms, 0, kMaxDelayMs) * 1000;
   timers_.emplace(std::make_pair(deadline, id), std::move(fn));
   timer_deadlines_.emplace(id, deadline);
   return id;

@@ -57,6 +57,13 @@ class BlockingTest(harness.ServerTestCase):
         self.assertEqual(b.join(), [b"q", b"job"])
         self.assertEqual(self.r.llen("q"), 0)
 
+    def test_timeout_centuries_away_still_blocks(self):
+        # A timeout whose deadline would overflow a µs clock must not fire at once.
+        b = Blocker(self.server, "BLPOP", "far", "9000000000000000")
+        wait_until(lambda: self.blocked() == 1, "the client to block")
+        self.assertEqual(self.r.rpush("far", "job"), 1)
+        self.assertEqual(b.join(), [b"far", b"job"])
+
     def test_keys_on_different_shards(self):
         keys = [f"list:{i}" for i in range(8)]  # spread over the 4 shards
         b = Blocker(self.server, "BRPOP", *keys, "0")
