@@ -153,16 +153,11 @@ std::string_view Connection::take_read_ahead() {
 void Connection::prepare(int stage) {
   if (stage == 0) {
     if (closed_ || ahead_ > 0) return;
-    const ssize_t n = ::recv(socket_->fd, socket_->read_buffer, Socket::kReadChunk, MSG_DONTWAIT);
-    if (n > 0) {
-      ahead_ = static_cast<size_t>(n);
-      const unsigned shards = server_.shard_count();
-      protocol::peek_first_keys(socket_->read_buffer, ahead_, 1, [&](std::string_view key) {
-        if (shards == 1 || shard_of_key(key, shards) == thread_.index()) ahead_key_ = key;
-      });
-    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      close();  // end of input or a socket error
-    }
+    ahead_ = receive();
+    const unsigned shards = server_.shard_count();
+    protocol::peek_first_keys(socket_->read_buffer, ahead_, 1, [&](std::string_view key) {
+      if (shards == 1 || shard_of_key(key, shards) == thread_.index()) ahead_key_ = key;
+    });
     return;
   }
   if (!ahead_key_.empty()) thread_.keyspace().db(static_cast<size_t>(session_.db)).prefetch(ahead_key_, stage);
@@ -171,13 +166,14 @@ void Connection::prepare(int stage) {
 // One recv() per readiness report, as Redis reads a client: more input is
 // reported again (level-triggered), after the other ready clients had a turn.
 void Connection::read_once() {
+  if (const size_t n = receive()) on_read(n);
+}
+
+size_t Connection::receive() {
   const ssize_t n = ::recv(socket_->fd, socket_->read_buffer, Socket::kReadChunk, MSG_DONTWAIT);
-  if (n > 0) {
-    on_read(static_cast<size_t>(n));
-    return;
-  }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-  close();  // end of input or a socket error
+  if (n > 0) return static_cast<size_t>(n);
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) close();  // end of input or an error
+  return 0;
 }
 
 void Connection::on_read(size_t bytes) {

@@ -96,6 +96,9 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   // The bytes prepare() read and nobody handled yet (empty if none); taken.
   std::string_view take_read_ahead();
   void read_once();
+  // One recv() into the read buffer: the byte count, or 0 when nothing is
+  // there yet (the connection is closed at end of input or on an error).
+  size_t receive();
   void on_read(size_t bytes);
   void write_more();
   // Parses and runs commands from `data`; returns bytes consumed (less than

@@ -97,14 +97,13 @@ void EventLoop::unwatch(int fd) {
   w.handler = nullptr;
   w.events = 0;
   released_.push_back(std::move(w.owner));
-  w.owner.reset();
   --watched_count_;
 }
 
 EventLoop::TimerId EventLoop::run_after(int64_t ms, std::function<void()> fn) {
   const TimerId id = ++next_timer_id_;
   // A blocking command's timeout may be centuries away (BLPOP k 9000000000000):
-  // kept under ~30 years, the deadline in µs cannot overflow.
+  // kept under 2^40 ms (~35 years), the deadline in µs cannot overflow.
   constexpr int64_t kMaxDelayMs = int64_t{1} << 40;
   const int64_t deadline = steady_us() + std::clamp<int64_t>(ms, 0, kMaxDelayMs) * 1000;
   timers_.emplace(std::make_pair(deadline, id), std::move(fn));
