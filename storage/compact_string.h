@@ -9,11 +9,9 @@
 //
 // Why 24 and not 16 bytes: a 16-byte string value (the common small-value case)
 // then lives inside the key's node instead of in a separate heap block of its
-// own (glibc: a 32-byte chunk). A table node {next, 16-byte key, 32-byte Value}
-// is 56 bytes, which glibc serves from the same 64-byte chunk class as a 48-byte
-// node, so the extra 8 bytes cost nothing per key and save 32 bytes per key
-// whose value is 16..23 bytes long. Keys inside the table use the immutable
-// 16-byte KeyString (storage/key_string.h) instead.
+// own (glibc: a 32-byte chunk): 8 more bytes in every key's node save 32 bytes
+// per key whose value is 16..23 bytes long. Keys inside the table are stored
+// at the tail of their node instead (storage/node_key.h).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

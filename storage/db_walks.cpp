@@ -10,9 +10,9 @@ void Db::prefetch(std::string_view key, int stage) const {
   if (stage == 1)
     table_->prefetch_buckets(h);
   else if (stage == 2)
-    table_->prefetch_chain(h);
+    table_->prefetch_chain(key, h);
   else
-    table_->prefetch_key_bytes(key, h);
+    table_->prefetch_next_in_chain(key, h);
 }
 
 void Db::snapshot_begin() {

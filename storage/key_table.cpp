@@ -2,11 +2,13 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <random>
+#include <stdexcept>
 
 #include "storage/mapped_bytes.h"
 
@@ -88,30 +90,57 @@ KeyTable::KeyTable() : rng_(process_hash_keys().k2 ^ reinterpret_cast<uintptr_t>
 
 KeyTable::~KeyTable() { clear(); }
 
+KeyNode* KeyNode::create(std::string_view k, Value&& v) {
+  if (k.size() > NodeKey::kMaxSize) throw std::length_error("key too long");
+  void* block = std::malloc(block_bytes(k.size()));
+  if (block == nullptr) throw std::bad_alloc();
+  auto* n = new (block) KeyNode(std::move(v));
+  n->key.assign(k);
+  return n;
+}
+
+void KeyNode::destroy(KeyNode* n) noexcept {
+  n->~KeyNode();
+  std::free(n);
+}
+
+size_t KeyNode::block_bytes(size_t n) {
+  // The key starts at its member's offset and runs on past sizeof(KeyNode).
+  static_assert(sizeof(KeyNode) == 48);
+  constexpr size_t kKeyOffset = sizeof(uintptr_t) + sizeof(Value);
+  return std::max(sizeof(KeyNode), kKeyOffset + NodeKey::bytes_for(n));
+}
+
 KeyNode* KeyTable::find(std::string_view key, uint64_t h) {
   main_.step();
-  const uint16_t fp = fingerprint(h);
-  return main_.find(h, [key, fp](const KeyNode* n) { return n->key.equals(key, fp); });
+  return main_.find(h, [key](const KeyNode* n) { return n->key.equals(key); });
 }
 
 const KeyNode* KeyTable::find(std::string_view key, uint64_t h) const {
-  const uint16_t fp = fingerprint(h);
-  return main_.find(h, [key, fp](const KeyNode* n) { return n->key.equals(key, fp); });
+  return main_.find(h, [key](const KeyNode* n) { return n->key.equals(key); });
 }
 
-void KeyTable::prefetch_key_bytes(std::string_view key, uint64_t h) const {
-  if (key.size() <= KeyString::kInlineCapacity) return;
+namespace {
+// A node's first line, and the line its key would end in if it is `key`.
+void prefetch_node(const KeyNode* n, std::string_view key) {
+  __builtin_prefetch(n);
+  __builtin_prefetch(reinterpret_cast<const char*>(&n->key) + NodeKey::bytes_for(key.size()) - 1);
+}
+}  // namespace
+
+void KeyTable::prefetch_chain(std::string_view key, uint64_t h) const {
+  if (const KeyNode* n = main_.first_in_chain(h)) prefetch_node(n, key);
+}
+
+void KeyTable::prefetch_next_in_chain(std::string_view key, uint64_t h) const {
   const KeyNode* n = main_.first_in_chain(h);
-  if (n == nullptr) return;
-  if (n->key.size() == key.size() && n->key.fingerprint() == fingerprint(h))
-    __builtin_prefetch(n->key.data());
-  else if (const KeyNode* next = n->next())
-    __builtin_prefetch(next);
+  if (n == nullptr || n->key.equals(key)) return;
+  if (const KeyNode* next = n->next()) prefetch_node(next, key);
 }
 
 KeyNode* KeyTable::insert(std::string_view key, uint64_t h, Value&& v) {
   main_.step();
-  auto* n = new KeyNode(key, fingerprint(h), std::move(v));
+  KeyNode* n = KeyNode::create(key, std::move(v));
   n->link = born_mark_;
   main_.insert(n, h);
   if (groups_) [[unlikely]] groups_->add(key, n);
@@ -129,7 +158,7 @@ void KeyTable::unlink_and_free(Node* n, uint64_t h) {
   }
   main_.unlink_entry(n, h);
   if (groups_) [[unlikely]] groups_->remove(n->key.view(), n);
-  delete n;
+  KeyNode::destroy(n);
 }
 
 void KeyTable::erase(Node* n, uint64_t h) {
@@ -209,7 +238,7 @@ bool KeyTable::rehash_step(size_t buckets) {
 
 void KeyTable::clear() {
   expires_.clear([](ExpireEntry* e) { delete e; });
-  main_.clear([](KeyNode* n) { delete n; });
+  main_.clear([](KeyNode* n) { KeyNode::destroy(n); });
   expire_cursor_ = 0;
   if (groups_) groups_->clear();
 }
@@ -233,8 +262,7 @@ size_t KeyTable::memory_bytes() const {
   total += expires_.size() * chunk_bytes(sizeof(ExpireEntry));
   if (groups_) total += groups_->heap_bytes();
   main_.for_each([&total](const KeyNode* n) {
-    total += chunk_bytes(sizeof(KeyNode));
-    total += chunk_bytes(n->key.heap_bytes());
+    total += chunk_bytes(KeyNode::block_bytes(n->key.size()));
     const size_t vh = n->value.heap_bytes();  // already a usable size
     if (vh != 0) total += vh + 8;
   });

@@ -2,11 +2,12 @@
 // The hash table behind Db: key -> Value, plus key -> expiry for keys with a TTL.
 //
 // Main table: chained, incrementally rehashed (ChainedTable). One node per key,
-// a single 56-byte allocation (glibc serves it from a 64-byte chunk):
+// a single heap block holding the key too:
 //     link (8)   next node pointer; bit 0 = "this key has a TTL"
-//     key (16)   KeyString: <= 15 bytes inline, else one exact-size heap block
 //     value (32) Value: type + flags + CompactString (<= 23 bytes inline)
-// No hash is stored: rehashing recomputes it from the key.
+//     key        NodeKey: a length byte, then the key's bytes
+// Keys up to 15 bytes fit glibc's 64-byte chunk, up to 31 bytes the 80-byte
+// one. No hash is stored: rehashing recomputes it from the key.
 //
 // Expire table: a second, separate ChainedTable holding only the volatile keys,
 // one 24-byte entry each {next, node*, when_ms} (glibc: a 32-byte chunk). Keys
@@ -24,7 +25,7 @@
 #include "storage/db.h"
 #include "storage/hash.h"
 #include "storage/key_groups.h"
-#include "storage/key_string.h"
+#include "storage/node_key.h"
 #include "storage/value.h"
 
 namespace distcache::storage {
@@ -35,14 +36,22 @@ struct KeyNode {
   static constexpr uintptr_t kFlags = kHasExpire | kSnapshotMark;
 
   uintptr_t link = 0;  // next KeyNode* | flags
-  KeyString key;
   Value value;
+  NodeKey key;  // last: its bytes run on past sizeof(KeyNode)
 
-  KeyNode(std::string_view k, uint16_t fingerprint, Value&& v) : key(k, fingerprint), value(std::move(v)) {}
+  // A node in one malloc block sized for its key; free with destroy().
+  static KeyNode* create(std::string_view k, Value&& v);
+  static void destroy(KeyNode* n) noexcept;
+  // The block's malloc request for a key of n bytes.
+  static size_t block_bytes(size_t n);
+
   KeyNode* next() const { return reinterpret_cast<KeyNode*>(link & ~kFlags); }
   bool has_expire() const { return (link & kHasExpire) != 0; }
+
+ private:
+  explicit KeyNode(Value&& v) : value(std::move(v)) {}
+  ~KeyNode() = default;
 };
-static_assert(sizeof(KeyNode) == 56, "node should stay in glibc's 64-byte chunk class");
 
 struct ExpireEntry {
   ExpireEntry* next = nullptr;
@@ -61,22 +70,19 @@ class KeyTable {
   KeyTable& operator=(const KeyTable&) = delete;
 
   static uint64_t hash(std::string_view key) { return hash_bytes(key); }
-  // What a long key's KeyString keeps of its hash: bits that the bucket index
-  // (the low bits) does not use.
-  static uint16_t fingerprint(uint64_t h) { return static_cast<uint16_t>(h >> 48); }
 
   // Lookups take the key's hash (compute it once with hash()). The non-const
   // find advances an ongoing rehash by one bucket; the const one never mutates.
   Node* find(std::string_view key, uint64_t h);
   const Node* find(std::string_view key, uint64_t h) const;
 
-  // See ChainedTable::prefetch_buckets / prefetch_chain. prefetch_key_bytes
-  // is a third stage for keys too long to be inline: once the chain's first
-  // node is likely cached, it prefetches that node's key bytes if the node
-  // may be this key, else the next node of the chain.
+  // Cache prefetch for a lookup that comes soon, in three stages, each once
+  // the previous one's lines are likely cached: the bucket slot(s); the
+  // chain's first node, with the line its key would end in; if that node is
+  // not this key, the next node of the chain.
   void prefetch_buckets(uint64_t h) const { main_.prefetch_buckets(h); }
-  void prefetch_chain(uint64_t h) const { main_.prefetch_chain(h); }
-  void prefetch_key_bytes(std::string_view key, uint64_t h) const;
+  void prefetch_chain(std::string_view key, uint64_t h) const;
+  void prefetch_next_in_chain(std::string_view key, uint64_t h) const;
 
   // Inserts a key that must not be present.
   Node* insert(std::string_view key, uint64_t h, Value&& v);

@@ -4,11 +4,9 @@
 #include <utility>
 
 #include "storage/compact_string.h"
-#include "storage/key_string.h"
 #include "storage/value.h"
 
 using distcache::storage::CompactString;
-using distcache::storage::KeyString;
 using distcache::storage::Value;
 using distcache::storage::ValueType;
 
@@ -23,7 +21,6 @@ std::string pattern_string(size_t n, int salt = 0) {
 TEST_CASE("CompactString: layout", "[compact_string]") {
   STATIC_REQUIRE(sizeof(CompactString) == 24);
   STATIC_REQUIRE(CompactString::kInlineCapacity == 23);
-  STATIC_REQUIRE(sizeof(KeyString) == 16);
   STATIC_REQUIRE(sizeof(Value) == 32);
 }
 
@@ -166,45 +163,6 @@ TEST_CASE("CompactString: copies and moves", "[compact_string]") {
     CompactString& er = e;
     e = std::move(er);  // self move-assignment
     CHECK(e.view() == s);
-  }
-}
-
-TEST_CASE("KeyString: inline and heap keys", "[compact_string]") {
-  for (size_t n : {0, 1, 15, 16, 17, 100, 5000}) {
-    const std::string s = pattern_string(n, 3);
-    KeyString k(s);
-    CHECK(k.view() == s);
-    CHECK(k.size() == n);
-    CHECK(k.is_heap() == (n > KeyString::kInlineCapacity));
-    CHECK(k.heap_bytes() == (n > 15 ? n : 0));
-    KeyString m(std::move(k));
-    CHECK(m.view() == s);
-    CHECK(k.size() == 0);  // NOLINT
-    KeyString o("o");
-    o = std::move(m);
-    CHECK(o.view() == s);
-  }
-}
-
-TEST_CASE("KeyString: equals checks size and fingerprint before the bytes", "[compact_string]") {
-  for (size_t n : {0, 1, 15, 16, 17, 100, 5000}) {
-    const std::string s = pattern_string(n, 5);
-    KeyString k(s, 0xBEEF);
-    CHECK(k.fingerprint() == (n > KeyString::kInlineCapacity ? 0xBEEF : 0));
-    CHECK(k.equals(s, 0xBEEF));
-    CHECK(k.view() == s);
-    std::string other = s + "x";
-    CHECK_FALSE(k.equals(other, 0xBEEF));
-    if (n > 0) {
-      std::string changed = s;
-      changed.back() ^= 1;
-      CHECK_FALSE(k.equals(changed, 0xBEEF));
-      CHECK_FALSE(k.equals(s.substr(0, n - 1), 0xBEEF));
-    }
-    // Inline keys ignore the fingerprint; long ones compare it first.
-    CHECK(k.equals(s, 0x1234) == (n <= KeyString::kInlineCapacity));
-    KeyString moved(std::move(k));
-    CHECK(moved.equals(s, 0xBEEF));
   }
 }
 

@@ -380,3 +380,47 @@ TEST_CASE("KeyTable: long keys and binary keys", "[key_table]") {
   for (const auto& k : ks) CHECK(del(t, k));
   CHECK(t.size() == 0);
 }
+
+TEST_CASE("KeyTable: keys live in their node's block, sized by length", "[key_table]") {
+  using distcache::storage::KeyNode;
+  using distcache::storage::NodeKey;
+  // One length byte up to 254 bytes, then a 4-byte length follows the tag.
+  CHECK(NodeKey::bytes_for(0) == 1);
+  CHECK(NodeKey::bytes_for(254) == 255);
+  CHECK(NodeKey::bytes_for(255) == 260);
+  // glibc chunk classes: up to 15 bytes in 64, up to 31 in 80 (request + 8, rounded to 16).
+  CHECK(KeyNode::block_bytes(15) == 56);
+  CHECK(KeyNode::block_bytes(16) == 57);
+  CHECK(KeyNode::block_bytes(31) == 72);
+
+  KeyTable t;
+  std::vector<std::string> ks;
+  for (size_t n : {0, 1, 14, 15, 16, 17, 31, 32, 253, 254, 255, 256, 70000}) {
+    std::string k(n, '\0');
+    for (size_t i = 0; i < n; ++i) k[i] = static_cast<char>(i * 31 + n);  // binary, includes 0xFF
+    ks.push_back(k);
+  }
+  for (const auto& k : ks) put(t, k, std::string(k.size() % 40, 'v'));
+  CHECK(t.validate().empty());
+  for (const auto& k : ks) {
+    KeyTable::Node* n = get(t, k);
+    REQUIRE(n != nullptr);
+    CHECK(n->key.size() == k.size());
+    CHECK(n->key.view() == k);
+    CHECK(n->value.str() == std::string(k.size() % 40, 'v'));
+    // A key that differs in its last byte or its length is another key.
+    if (!k.empty()) {
+      std::string other = k;
+      other.back() ^= 1;
+      CHECK_FALSE(n->key.equals(other));
+      CHECK_FALSE(n->key.equals(std::string_view(k).substr(0, k.size() - 1)));
+    }
+    CHECK_FALSE(n->key.equals(k + "x"));
+    // The prefetch stages read only the node's own memory.
+    t.prefetch_buckets(KeyTable::hash(k));
+    t.prefetch_chain(k, KeyTable::hash(k));
+    t.prefetch_next_in_chain(k, KeyTable::hash(k));
+  }
+  for (const auto& k : ks) CHECK(del(t, k));
+  CHECK(t.size() == 0);
+}
