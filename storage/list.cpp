@@ -14,14 +14,22 @@ namespace distcache::storage {
 
 // One node: this header, then `cap` bytes of which the first `bytes` hold
 // `count` packed entries.
+// The entries occupy [head, head + bytes) of the node's buffer. Pushes and
+// pops at the list's head move `head` instead of memmoving the whole node
+// (up to list-max-listpack-size bytes per LPUSH/LPOP, as a listpack does):
+// the free bytes before `head` are the "front gap". Everything but the two
+// head-end operations sees only data() and cap(), the buffer from head on.
 struct ListNode {
-  uint64_t bytes;
+  uint32_t bytes;
+  uint32_t head;       // front gap: buffer bytes before the first entry
   uint32_t count;
-  uint32_t cap_units;  // capacity in units of 8 bytes
+  uint32_t cap_units;  // buffer capacity in units of 8 bytes
 
-  size_t cap() const { return static_cast<size_t>(cap_units) * 8; }
-  uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
-  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+  size_t buffer_cap() const { return static_cast<size_t>(cap_units) * 8; }
+  size_t cap() const { return buffer_cap() - head; }
+  uint8_t* buffer() { return reinterpret_cast<uint8_t*>(this + 1); }
+  uint8_t* data() { return buffer() + head; }
+  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1) + head; }
 };
 static_assert(sizeof(ListNode) == List::kNodeHeaderBytes);
 
@@ -43,22 +51,38 @@ size_t chunk_bytes(size_t n) {
 // and glibc's 8-byte chunk overhead the whole chunk is then used.
 size_t round_cap(size_t n) { return ((n + 8 + 15) & ~size_t{15}) - 8; }
 
+// Node buffers (and so the entries' bytes) stay under 4 GiB: a node's
+// offsets are 32-bit. Redis caps an element at proto-max-bulk-len (512 MB).
+constexpr size_t kMaxNodeBytes = std::numeric_limits<uint32_t>::max() & ~size_t{7};
+
 void set_cap(ListNode* n, size_t cap) {
-  if (cap / 8 > std::numeric_limits<uint32_t>::max()) throw std::length_error("list element too large");
+  if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
   n->cap_units = static_cast<uint32_t>(cap / 8);
 }
 
 ListNode* node_new(size_t cap) {
+  if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
   void* p = std::malloc(sizeof(ListNode) + cap);
   if (!p) throw std::bad_alloc();
   auto* n = static_cast<ListNode*>(p);
   n->bytes = 0;
+  n->head = 0;
   n->count = 0;
   set_cap(n, cap);
   return n;
 }
 
+// Moves the entries to the buffer's start (no front gap).
+void close_front_gap(ListNode* n) {
+  if (n->head == 0) return;
+  std::memmove(n->buffer(), n->data(), n->bytes);
+  n->head = 0;
+}
+
+// A new buffer of `cap` bytes (the entries first, no front gap).
 ListNode* node_resize(ListNode* n, size_t cap) {
+  if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
+  close_front_gap(n);
   void* p = std::realloc(n, sizeof(ListNode) + cap);
   if (!p) throw std::bad_alloc();
   n = static_cast<ListNode*>(p);
@@ -436,6 +460,10 @@ ListNode* reserve_in(ListNode*& slot, size_t add, size_t limit) {
   ListNode* n = slot;
   const size_t need = n->bytes + add;
   if (need <= n->cap()) return n;
+  if (need <= n->buffer_cap()) {  // the front gap makes the room
+    close_front_gap(n);
+    return n;
+  }
   // Grow to the next of eight size classes per power of two: at most 12.5%
   // slack, and a realloc only every ~9% of growth.
   size_t cap = need;
@@ -587,8 +615,18 @@ void List::push_front(std::string_view v) {
   const Encoded e = encode(v);
   const size_t t = e.total();
   if (nnodes_ == 0 || !fits(node_at(0), t)) ring_insert(0, node_new(round_cap(t)));
-  ListNode* n = reserve_in(node_at(0), t, node_limit_bytes());
-  std::memmove(n->data() + t, n->data(), n->bytes);
+  ListNode* n = node_at(0);
+  if (n->head < t) {
+    // Make room, then move the entries towards the buffer's end: the next
+    // pushes at the head find a gap until the node must grow again. A node
+    // that is also the tail keeps half its free room for pushes there.
+    n = reserve_in(node_at(0), t, node_limit_bytes());
+    const size_t free_room = n->buffer_cap() - n->bytes - t;
+    const size_t head = t + (nnodes_ == 1 ? free_room / 2 : free_room);
+    std::memmove(n->buffer() + head, n->data(), n->bytes);
+    n->head = static_cast<uint32_t>(head);
+  }
+  n->head -= static_cast<uint32_t>(t);
   e.write(n->data());
   n->bytes += t;
   ++n->count;
@@ -598,8 +636,8 @@ void List::push_front(std::string_view v) {
 void List::pop_front() {
   ListNode* n = node_at(0);
   const size_t t = entry_total(n->data());
-  std::memmove(n->data(), n->data() + t, n->bytes - t);
-  n->bytes -= t;
+  n->head += static_cast<uint32_t>(t);
+  n->bytes -= static_cast<uint32_t>(t);
   --size_;
   if (--n->count == 0)
     drop_node(0);
@@ -793,6 +831,7 @@ std::string List::validate() const {
   for (size_t k = 0; k < nnodes_; ++k) {
     const ListNode* n = node_at(k);
     if (n->count == 0) return "empty node " + std::to_string(k);
+    if (n->head > n->buffer_cap()) return "node " + std::to_string(k) + " front gap past its buffer";
     if (n->bytes > n->cap()) return "node " + std::to_string(k) + " overflows its capacity";
     size_t off = 0;
     size_t seen = 0;

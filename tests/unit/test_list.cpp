@@ -386,3 +386,32 @@ TEST_CASE("List: one million elements", "[list]") {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CHECK(secs < 20.0);  // linear work; a quadratic path would take far longer
 }
+
+TEST_CASE("List: pushes at the head cost no more memory than at the tail", "[list]") {
+  // Head pushes and pops move a front gap instead of the node's bytes; the
+  // gap must not turn into waste, whichever end the pushes go to.
+  const std::string v(16, 'x');
+  List tail_only, head_only, alternating;
+  for (int i = 0; i < 20000; ++i) {
+    tail_only.push_back(v);
+    head_only.push_front(v);
+    if (i % 2)
+      alternating.push_front(v);
+    else
+      alternating.push_back(v);
+  }
+  REQUIRE(head_only.validate().empty());
+  REQUIRE(alternating.validate().empty());
+  const double base = static_cast<double>(tail_only.heap_bytes());
+  CHECK(static_cast<double>(head_only.heap_bytes()) <= base * 1.15);
+  CHECK(static_cast<double>(alternating.heap_bytes()) <= base * 1.15);
+  // A single node taking pushes at both ends, and pops at the head.
+  List small;
+  for (int i = 0; i < 200; ++i) {
+    if (i % 3 == 0) small.push_back(std::to_string(i));
+    else small.push_front(std::to_string(i));
+    if (i % 7 == 0) small.pop_front();
+    REQUIRE(small.validate().empty());
+  }
+  CHECK(small.heap_bytes() < 2048);
+}
