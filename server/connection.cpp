@@ -210,26 +210,40 @@ void Connection::on_read(size_t bytes) {
 }
 
 // A pipeline of requests arrived at once: ask the memory system for the
-// keys' hash buckets, then for their first nodes, then for long keys' bytes,
-// before running any of them,
-// so the cache misses of the whole batch overlap (they dominate the cost of
-// small commands). Only keys of this thread's own shard are touched.
+// keys' hash buckets, then for their first nodes, then for the next node of
+// chains whose head is another key, before running any of them, so the
+// cache misses of the whole batch overlap (they dominate the cost of small
+// commands); then the same for the members that HSET, SADD, ZADD... look up.
+// One walk over the batch finds both. Only keys of this thread's own shard
+// are touched.
 void Connection::prefetch_keys(const char* data, size_t len) {
   constexpr size_t kMinPipelineBytes = 64;
+  constexpr size_t kMaxRequests = 32;
   if (len < kMinPipelineBytes) return;
-  std::array<std::string_view, 32> keys;
-  size_t n = 0;
+  std::array<std::string_view, kMaxRequests> keys;
+  std::array<MemberLookup, kMaxRequests> members;
+  size_t n = 0, m = 0;
   const unsigned shards = server_.shard_count();
   const unsigned home = thread_.index();
-  protocol::peek_first_keys(data, len, keys.size(), [&](std::string_view k) {
-    if (shards == 1 || shard_of_key(k, shards) == home) keys[n++] = k;
+  std::string_view last_name;  // a pipeline mostly repeats one command
+  int last_member_arg = -1;
+  protocol::peek_requests<4>(data, len, kMaxRequests, [&](const std::array<std::string_view, 4>& args, int64_t argc) {
+    if (argc < 2) return;
+    if (shards != 1 && shard_of_key(args[1], shards) != home) return;
+    keys[n++] = args[1];
+    if (args[0] != last_name) {
+      last_name = args[0];
+      last_member_arg = member_arg_of(args[0]);
+    }
+    if (last_member_arg > 0 && argc > last_member_arg)
+      members[m++] = {args[1], args[static_cast<size_t>(last_member_arg)]};
   });
   if (n < 2) return;
   const storage::Db& db = thread_.keyspace().db(static_cast<size_t>(session_.db));
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 1);
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 2);
   for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 3);
-  prefetch_pipeline_members(db, data, len, shards, home);  // HSET/SADD/ZADD...: the members too (PERFTYPES)
+  if (m >= 2) prefetch_members(db, members.data(), m);
 }
 
 size_t Connection::process(const char* data, size_t len) {

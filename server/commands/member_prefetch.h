@@ -3,19 +3,27 @@
 // look up one member of a hash, set or sorted set (HSET myhash field ...,
 // SADD myset member, ZADD myzset score member, ...), asks the memory system
 // for the member's bucket, then its entry, then its bytes, before any of the
-// commands runs. Companion of Connection::prefetch_keys (which does the same
-// for the keys themselves); it must run after that, when the keys' nodes are
-// cached, since it looks every key up to find its value.
+// commands runs. Companion of Connection::prefetch_keys, which finds the
+// lookups in the same walk over the batch that finds the keys, and prefetches
+// the keys first: this looks every key up to find its value.
 #include <cstddef>
+#include <string_view>
 
 #include "storage/db.h"
 
 namespace distcache::server {
 
-// Looks at up to 32 complete multibulk requests at the start of data[0, len)
-// (anything unusual ends the scan: the real parser deals with it). Only keys
-// owned by shard `home` of `shards` are looked up.
-void prefetch_pipeline_members(const storage::Db& db, const char* data, size_t len, unsigned shards,
-                               unsigned home);
+// The argument a command looks up as a member first (CommandSpec::member_arg),
+// or -1; `name` in any case.
+int member_arg_of(std::string_view name);
+
+struct MemberLookup {
+  std::string_view key;
+  std::string_view member;
+};
+
+// Prefetches the members of the keys that hold a collection (string or
+// missing keys are skipped).
+void prefetch_members(const storage::Db& db, const MemberLookup* lookups, size_t n);
 
 }  // namespace distcache::server
