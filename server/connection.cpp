@@ -205,6 +205,16 @@ void Connection::on_read(size_t bytes) {
   // Between commands: what a huge command left in the argument list is not
   // kept while the connection idles (protocol/arg_list.h).
   if (command_bytes_ == 0 && !suspended_ && pending_input_.empty()) args_.shrink_big();
+  // The replies go out once every client of this turn has been handled.
+  if (!flush_at_turn_end_) {
+    flush_at_turn_end_ = true;
+    thread_.loop().at_turn_end(this);
+  }
+}
+
+void Connection::on_turn_end() {
+  flush_at_turn_end_ = false;
+  if (closed_) return;
   flush();
   ops::enforce_output_limits(*this);  // client-output-buffer-limit normal
 }

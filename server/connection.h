@@ -93,6 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   void read_more();
   void on_ready(bool readable, bool writable) override;
   void prepare(int stage) override;
+  void on_turn_end() override;
   // The bytes prepare() read and nobody handled yet (empty if none); taken.
   std::string_view take_read_ahead();
   void read_once();
@@ -124,6 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   std::string pending_input_; // input left unparsed while suspended
   size_t pending_pos_ = 0;    // how much of pending_input_ has been run
   bool processing_ = false;   // process() is running (a resume() inside it must not re-enter)
+  bool flush_at_turn_end_ = false;  // on_turn_end() is due: it sends what the turn's input produced
   std::string remote_reply_;
   protocol::ReplyBuilder reply_;
   ClientSession session_;

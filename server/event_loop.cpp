@@ -100,6 +100,20 @@ void EventLoop::unwatch(int fd) {
   --watched_count_;
 }
 
+void EventLoop::at_turn_end(Handler* handler) {
+  if (in_turn_)
+    turn_end_.push_back(handler);
+  else
+    handler->on_turn_end();
+}
+
+void EventLoop::run_turn_end() {
+  // A handler unwatched during the turn is still alive: its owner waits in
+  // released_ until the next turn begins.
+  for (size_t i = 0; i < turn_end_.size(); ++i) turn_end_[i]->on_turn_end();
+  turn_end_.clear();
+}
+
 EventLoop::TimerId EventLoop::run_after(int64_t ms, std::function<void()> fn) {
   const TimerId id = ++next_timer_id_;
   // A blocking command's timeout may be centuries away (BLPOP k 9000000000000):
@@ -188,11 +202,14 @@ void EventLoop::run() {
       for (int stage = 0; stage < kPrepareStages; ++stage)
         for (const Ready& r : ready_)
           if ((r.events & EPOLLIN) && still_watched(r)) r.handler->prepare(stage);
+    in_turn_ = true;
     for (const Ready& r : ready_) {
       if (!still_watched(r)) continue;
       r.handler->on_ready((r.events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0,
                           (r.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0);
     }
+    run_turn_end();
+    in_turn_ = false;
   }
   released_.clear();
   t_running = nullptr;

@@ -33,6 +33,8 @@ class EventLoop {
     // touch, so that the cache misses of all the clients overlap instead of
     // queueing one after another. on_ready then handles what was read.
     virtual void prepare(int stage) { (void)stage; }
+    // Work a handler asked to finish at the end of the turn (at_turn_end).
+    virtual void on_turn_end() {}
 
    protected:
     ~Handler() = default;
@@ -63,6 +65,17 @@ class EventLoop {
   void want_write(int fd, bool on);
   // Stops watching (before the descriptor is closed).
   void unwatch(int fd);
+
+  // From a handler's on_ready: calls its on_turn_end() once every descriptor
+  // ready in this turn has been handled (at once when called outside a
+  // turn). Connections send their replies so, as Redis does before it
+  // sleeps: the replies of a turn leave in one burst, and a client on
+  // another core is woken once per turn instead of once per reply (waking
+  // a sleeping thread costs the sender an interprocessor interrupt).
+  void at_turn_end(Handler* handler);
+  // Runs the turn-end work asked for so far now (a script about to keep
+  // the thread busy must not hold back replies already made).
+  void run_turn_end();
 
   using TimerId = uint64_t;
   // Runs `fn` once, `ms` milliseconds from now; returns an id for cancel().
@@ -101,6 +114,8 @@ class EventLoop {
 
   std::vector<Watched> watched_;  // by descriptor number
   std::vector<Ready> ready_;      // this turn's reports (reused)
+  std::vector<Handler*> turn_end_;  // see at_turn_end (their owners outlive the turn)
+  bool in_turn_ = false;            // handling this turn's reports
   size_t watched_count_ = 0;
   // Owners of descriptors unwatched during this turn: released after it, so
   // that a handler never destroys the object it runs in.

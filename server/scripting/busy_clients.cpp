@@ -179,6 +179,9 @@ void serve_busy_clients() {
     busy_threads.fetch_or(uint64_t{1} << thread->index(), std::memory_order_relaxed);
   }
   try {
+    // Replies made earlier in the script's turn go out now, not after it
+    // (serve_while_busy passes over a client whose output waits).
+    thread->loop().run_turn_end();
     adopt_new_clients(thread->index());
     for (auto& conn : thread->connections()) {
       conn->answer_busy_if_waiting();  // waiting for locks the script holds (a global script)
