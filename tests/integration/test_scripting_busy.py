@@ -417,6 +417,29 @@ class BusyInOneTurn(ReferenceAndDistcache):
         self.assertEqual(results[self.test], results[self.ref])
         self.assertTrue(results[self.test][1].message.startswith("BUSY"), results[self.test])
 
+    def test_reply_made_before_the_script_in_its_turn_is_sent_while_it_runs(self):
+        # The event loop sends a turn's replies at its end (server/event_loop.h,
+        # at_turn_end); a script that turns busy in that turn sends the ones
+        # made before it, as Redis's busy mode writes pending replies.
+        results = {}
+        for server in (self.ref, self.test):
+            sleeper, runner, other, killer = [server.raw(timeout=DEADLINE) for _ in range(4)]
+            for c in (sleeper, runner, other, killer):
+                c.command("PING")
+            sleeper.send_command("DEBUG", "SLEEP", "0.3")
+            # Both arrive while the server sleeps, the PING first: the next
+            # turn answers it, then starts the script.
+            other.send_command("PING")
+            runner.send_command("EVAL", "while true do end", "0")
+            out = [sleeper.read_reply(), other.read_reply()]  # read while the script runs
+            out.append(killer.command("SCRIPT", "KILL"))
+            out.append(runner.read_reply())
+            for c in (sleeper, runner, other, killer):
+                c.close()
+            results[server] = out
+        self.assertEqual(results[self.test], results[self.ref])
+        self.assertEqual(results[self.test][1], "PONG", results[self.test])
+
 
 if __name__ == "__main__":
     harness.main()
