@@ -277,15 +277,19 @@ RespParser::LineResult RespParser::feed_line(std::string_view input, size_t& pos
 bool RespParser::parse_whole_command(std::string_view input, size_t& pos, ArgList& args) const {
   const char* p = input.data() + pos;
   const char* const end = input.data() + input.size();
-  // A header's number and its "\r\n"; at most 20 characters, as parse_ll takes.
+  // A header's number and its "\r\n", read in the same pass. Only what a
+  // well-formed header holds: up to 18 digits, no sign, no leading zero.
+  // Anything else (negative counts, errors) goes to the state machine.
   auto read_number = [&p, end](int64_t& out) {
     const char* const digits = p;
-    while (p < end && *p != '\r') {
-      if (p - digits >= 20) return false;
-      ++p;
+    uint64_t v = 0;
+    while (p < end && static_cast<unsigned char>(*p - '0') <= 9) {
+      v = v * 10 + static_cast<uint64_t>(*p - '0');
+      if (++p - digits > 18) return false;
     }
-    if (end - p < 2 || p[1] != '\n') return false;
-    if (!parse_ll(std::string_view(digits, static_cast<size_t>(p - digits)), out)) return false;
+    const ptrdiff_t n = p - digits;
+    if (n == 0 || (n > 1 && *digits == '0') || end - p < 2 || p[0] != '\r' || p[1] != '\n') return false;
+    out = static_cast<int64_t>(v);
     p += 2;
     return true;
   };
