@@ -424,3 +424,18 @@ TEST_CASE("KeyTable: keys live in their node's block, sized by length", "[key_ta
   for (const auto& k : ks) CHECK(del(t, k));
   CHECK(t.size() == 0);
 }
+
+TEST_CASE("same_bytes: every length, a difference at every position", "[key_table]") {
+  using distcache::storage::same_bytes;
+  for (size_t n = 0; n <= 80; ++n) {
+    std::string a(n, '\0');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>(i * 37 + n);
+    std::string b = a;
+    CHECK(same_bytes(a.data(), b.data(), n));
+    for (size_t i = 0; i < n; ++i) {
+      b[i] ^= 0x40;
+      CHECK_FALSE(same_bytes(a.data(), b.data(), n));
+      b[i] = a[i];
+    }
+  }
+}
