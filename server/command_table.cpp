@@ -1,11 +1,15 @@
 #include "server/command_table.h"
 
+#include <cstring>
+
 #include "server/commands/ops_commands.h"  // ops_command_specs (SLOWLOG, LATENCY, MONITOR, DEBUG...)
 #include "server/cluster/commands.h"  // cluster_command_specs (CLUSTER, ASKING, READONLY, MIGRATE)
 #include "server/acl/acl.h"  // acl_command_specs (ACL ...)
 
 #include <cctype>
 #include <string>
+
+#include "storage/same_bytes.h"
 
 namespace distcache::server {
 namespace {
@@ -60,9 +64,25 @@ CommandTable::CommandTable() {
 
 const CommandSpec* CommandTable::find(std::string_view name) const {
   if (name.empty() || name.size() > 64) return nullptr;
+  // A pipeline mostly repeats one command: the last name this thread found,
+  // byte for byte as sent, skips the case-folding hash and probe.
+  struct LastFound {
+    char bytes[16];
+    size_t size = 0;
+    const CommandSpec* spec = nullptr;
+  };
+  thread_local LastFound last;
+  if (name.size() == last.size && storage::same_bytes(name.data(), last.bytes, name.size())) return last.spec;
   const size_t mask = index_.size() - 1;
-  for (size_t slot = hash_nocase(name) & mask; index_[slot]; slot = (slot + 1) & mask)
-    if (equals_nocase(name, index_[slot]->name)) return index_[slot];
+  for (size_t slot = hash_nocase(name) & mask; index_[slot]; slot = (slot + 1) & mask) {
+    if (!equals_nocase(name, index_[slot]->name)) continue;
+    if (name.size() <= sizeof last.bytes) {
+      std::memcpy(last.bytes, name.data(), name.size());
+      last.size = name.size();
+      last.spec = index_[slot];
+    }
+    return index_[slot];
+  }
   return nullptr;
 }
 

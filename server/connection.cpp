@@ -27,6 +27,7 @@
 #include "server/pubsub.h"
 #include "server/server.h"
 #include "server/shard_thread.h"
+#include "storage/same_bytes.h"
 
 namespace distcache::server {
 
@@ -156,11 +157,15 @@ void Connection::prepare(int stage) {
     ahead_ = receive();
     const unsigned shards = server_.shard_count();
     protocol::peek_first_keys(socket_->read_buffer, ahead_, 1, [&](std::string_view key) {
-      if (shards == 1 || shard_of_key(key, shards) == thread_.index()) ahead_key_ = key;
+      if (shards == 1 || shard_of_key(key, shards) == thread_.index()) {
+        ahead_key_ = key;
+        ahead_hash_ = storage::Db::key_hash(key);
+      }
     });
     return;
   }
-  if (!ahead_key_.empty()) thread_.keyspace().db(static_cast<size_t>(session_.db)).prefetch(ahead_key_, stage);
+  if (!ahead_key_.empty())
+    thread_.keyspace().db(static_cast<size_t>(session_.db)).prefetch(ahead_key_, ahead_hash_, stage);
 }
 
 // One recv() per readiness report, as Redis reads a client: more input is
@@ -230,7 +235,11 @@ void Connection::prefetch_keys(const char* data, size_t len) {
   constexpr size_t kMinPipelineBytes = 64;
   constexpr size_t kMaxRequests = 32;
   if (len < kMinPipelineBytes) return;
-  std::array<std::string_view, kMaxRequests> keys;
+  struct Key {
+    std::string_view name;
+    uint64_t hash;
+  };
+  std::array<Key, kMaxRequests> keys;
   std::array<MemberLookup, kMaxRequests> members;
   size_t n = 0, m = 0;
   const unsigned shards = server_.shard_count();
@@ -240,7 +249,10 @@ void Connection::prefetch_keys(const char* data, size_t len) {
   protocol::peek_requests<4>(data, len, kMaxRequests, [&](const std::array<std::string_view, 4>& args, int64_t argc) {
     if (argc < 2) return;
     if (shards != 1 && shard_of_key(args[1], shards) != home) return;
-    keys[n++] = args[1];
+    // A repeated key (LPUSH mylist ...) needs one prefetch.
+    if (n == 0 || args[1].size() != keys[n - 1].name.size() ||
+        !storage::same_bytes(args[1].data(), keys[n - 1].name.data(), args[1].size()))
+      keys[n++] = {args[1], storage::Db::key_hash(args[1])};
     if (args[0] != last_name) {
       last_name = args[0];
       last_member_arg = member_arg_of(args[0]);
@@ -248,11 +260,10 @@ void Connection::prefetch_keys(const char* data, size_t len) {
     if (last_member_arg > 0 && argc > last_member_arg)
       members[m++] = {args[1], args[static_cast<size_t>(last_member_arg)]};
   });
-  if (n < 2) return;
   const storage::Db& db = thread_.keyspace().db(static_cast<size_t>(session_.db));
-  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 1);
-  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 2);
-  for (size_t i = 0; i < n; ++i) db.prefetch(keys[i], 3);
+  if (n >= 2)
+    for (int stage = 1; stage <= 3; ++stage)
+      for (size_t i = 0; i < n; ++i) db.prefetch(keys[i].name, keys[i].hash, stage);
   if (m >= 2) prefetch_members(db, members.data(), m);
 }
 

@@ -122,6 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection>, private Even
   size_t write_offset_ = 0;   // how much of writing_ the socket took
   size_t ahead_ = 0;           // bytes prepare() read into the read buffer, not yet handled
   std::string_view ahead_key_; // their first command's key on this shard, prefetched
+  uint64_t ahead_hash_ = 0;     // ... and its hash
   std::string pending_input_; // input left unparsed while suspended
   size_t pending_pos_ = 0;    // how much of pending_input_ has been run
   bool processing_ = false;   // process() is running (a resume() inside it must not re-enter)

@@ -110,9 +110,11 @@ class Db {
   ExpireStats active_expire(int64_t now_ms, size_t max_checks);
 
   // Cache prefetch for a key looked up soon (stage 1: its bucket, stage 2:
-  // the first node of its chain, stage 3: a long key's bytes). Hints only:
-  // never changes anything.
-  void prefetch(std::string_view key, int stage) const;
+  // the first node of its chain, stage 3: the next node if the first is
+  // another key). Hints only: never changes anything. `hash` is key_hash(key),
+  // computed once for all stages.
+  static uint64_t key_hash(std::string_view key);
+  void prefetch(std::string_view key, uint64_t hash, int stage) const;
 
   // --- point-in-time snapshots (BGSAVE without fork; server/snapshot.h)
   // snapshot_begin() makes every key present "pending"; keys created later

@@ -4,9 +4,10 @@
 
 namespace distcache::storage {
 
-void Db::prefetch(std::string_view key, int stage) const {
+uint64_t Db::key_hash(std::string_view key) { return KeyTable::hash(key); }
+
+void Db::prefetch(std::string_view key, uint64_t h, int stage) const {
   if (!table_) return;
-  const uint64_t h = KeyTable::hash(key);
   if (stage == 1)
     table_->prefetch_buckets(h);
   else if (stage == 2)
