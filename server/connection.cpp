@@ -18,6 +18,7 @@
 #include "server/aof.h"
 #include "server/blocking.h"
 #include "server/cluster/slot.h"
+#include "server/command_table.h"
 #include "server/commands/member_prefetch.h"
 #include "server/dispatcher.h"
 #include "server/log.h"
@@ -244,8 +245,6 @@ void Connection::prefetch_keys(const char* data, size_t len) {
   size_t n = 0, m = 0;
   const unsigned shards = server_.shard_count();
   const unsigned home = thread_.index();
-  std::string_view last_name;  // a pipeline mostly repeats one command
-  int last_member_arg = -1;
   protocol::peek_requests<4>(data, len, kMaxRequests, [&](const std::array<std::string_view, 4>& args, int64_t argc) {
     if (argc < 2) return;
     if (shards != 1 && shard_of_key(args[1], shards) != home) return;
@@ -253,12 +252,12 @@ void Connection::prefetch_keys(const char* data, size_t len) {
     if (n == 0 || args[1].size() != keys[n - 1].name.size() ||
         !storage::same_bytes(args[1].data(), keys[n - 1].name.data(), args[1].size()))
       keys[n++] = {args[1], storage::Db::key_hash(args[1])};
-    if (args[0] != last_name) {
-      last_name = args[0];
-      last_member_arg = member_arg_of(args[0]);
-    }
-    if (last_member_arg > 0 && argc > last_member_arg)
-      members[m++] = {args[1], args[static_cast<size_t>(last_member_arg)]};
+    // The member the command looks up first (CommandSpec::member_arg). ZADD's
+    // is argument 3 only without options (ZADD key NX 1 m makes it the score
+    // "1"): a wasted prefetch, never a wrong result.
+    const CommandSpec* spec = CommandTable::instance().find(args[0]);
+    const int member_arg = spec ? spec->member_arg : 0;
+    if (member_arg > 0 && argc > member_arg) members[m++] = {args[1], args[static_cast<size_t>(member_arg)]};
   });
   const storage::Db& db = thread_.keyspace().db(static_cast<size_t>(session_.db));
   if (n >= 2)

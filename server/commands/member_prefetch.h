@@ -13,10 +13,6 @@
 
 namespace distcache::server {
 
-// The argument a command looks up as a member first (CommandSpec::member_arg),
-// or -1; `name` in any case.
-int member_arg_of(std::string_view name);
-
 struct MemberLookup {
   std::string_view key;
   std::string_view member;
