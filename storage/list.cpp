@@ -12,9 +12,8 @@
 
 namespace distcache::storage {
 
-// One node: this header, then `cap` bytes of which the first `bytes` hold
-// `count` packed entries.
-// The entries occupy [head, head + bytes) of the node's buffer. Pushes and
+// One node: this header, then a buffer of cap_units * 8 bytes holding
+// `count` packed entries in [head, head + bytes). Pushes and
 // pops at the list's head move `head` instead of memmoving the whole node
 // (up to list-max-listpack-size bytes per LPUSH/LPOP, as a listpack does):
 // the free bytes before `head` are the "front gap". Everything but the two
@@ -55,13 +54,15 @@ size_t round_cap(size_t n) { return ((n + 8 + 15) & ~size_t{15}) - 8; }
 // offsets are 32-bit. Redis caps an element at proto-max-bulk-len (512 MB).
 constexpr size_t kMaxNodeBytes = std::numeric_limits<uint32_t>::max() & ~size_t{7};
 
-void set_cap(ListNode* n, size_t cap) {
+// Checked before a buffer is allocated, so that a refusal leaks nothing.
+void check_cap(size_t cap) {
   if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
-  n->cap_units = static_cast<uint32_t>(cap / 8);
 }
 
+void set_cap(ListNode* n, size_t cap) { n->cap_units = static_cast<uint32_t>(cap / 8); }
+
 ListNode* node_new(size_t cap) {
-  if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
+  check_cap(cap);
   void* p = std::malloc(sizeof(ListNode) + cap);
   if (!p) throw std::bad_alloc();
   auto* n = static_cast<ListNode*>(p);
@@ -81,7 +82,7 @@ void close_front_gap(ListNode* n) {
 
 // A new buffer of `cap` bytes (the entries first, no front gap).
 ListNode* node_resize(ListNode* n, size_t cap) {
-  if (cap > kMaxNodeBytes) throw std::length_error("list element too large");
+  check_cap(cap);
   close_front_gap(n);
   void* p = std::realloc(n, sizeof(ListNode) + cap);
   if (!p) throw std::bad_alloc();
