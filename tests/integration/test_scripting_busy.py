@@ -397,23 +397,34 @@ class BusyInOneTurn(ReferenceAndDistcache):
     def extra_args(cls):
         return super().extra_args() + ["--enable-debug-command", "yes"]
 
-    def test_client_read_in_the_same_turn_as_the_script_gets_busy(self):
+    def script_and_ping_in_one_turn(self, ping_first):
+        """On each server: while DEBUG SLEEP holds the thread, an endless EVAL
+        and a PING arrive (in the order given), so the next turn finds them
+        together. Returns {server: [sleep reply, PING reply read while the
+        script runs, SCRIPT KILL, the EVAL's reply, a later PING]}."""
         results = {}
         for server in (self.ref, self.test):
             sleeper, runner, other, killer = [server.raw(timeout=DEADLINE) for _ in range(4)]
             for c in (sleeper, runner, other, killer):
                 c.command("PING")
             sleeper.send_command("DEBUG", "SLEEP", "0.3")
-            # Both arrive while the server sleeps: its next turn finds them together.
-            runner.send_command("EVAL", "while true do end", "0")
-            other.send_command("PING")
-            out = [sleeper.read_reply(), other.read_reply()]  # answered while the script runs
+            if ping_first:
+                other.send_command("PING")
+                runner.send_command("EVAL", "while true do end", "0")
+            else:
+                runner.send_command("EVAL", "while true do end", "0")
+                other.send_command("PING")
+            out = [sleeper.read_reply(), other.read_reply()]  # read while the script runs
             out.append(killer.command("SCRIPT", "KILL"))
             out.append(runner.read_reply())
             out.append(other.command("PING"))
             for c in (sleeper, runner, other, killer):
                 c.close()
             results[server] = out
+        return results
+
+    def test_client_read_in_the_same_turn_as_the_script_gets_busy(self):
+        results = self.script_and_ping_in_one_turn(ping_first=False)
         self.assertEqual(results[self.test], results[self.ref])
         self.assertTrue(results[self.test][1].message.startswith("BUSY"), results[self.test])
 
@@ -421,25 +432,9 @@ class BusyInOneTurn(ReferenceAndDistcache):
         # The event loop sends a turn's replies at its end (server/event_loop.h,
         # at_turn_end); a script that turns busy in that turn sends the ones
         # made before it, as Redis's busy mode writes pending replies.
-        results = {}
-        for server in (self.ref, self.test):
-            sleeper, runner, other, killer = [server.raw(timeout=DEADLINE) for _ in range(4)]
-            for c in (sleeper, runner, other, killer):
-                c.command("PING")
-            sleeper.send_command("DEBUG", "SLEEP", "0.3")
-            # Both arrive while the server sleeps, the PING first: the next
-            # turn answers it, then starts the script.
-            other.send_command("PING")
-            runner.send_command("EVAL", "while true do end", "0")
-            out = [sleeper.read_reply(), other.read_reply()]  # read while the script runs
-            out.append(killer.command("SCRIPT", "KILL"))
-            out.append(runner.read_reply())
-            for c in (sleeper, runner, other, killer):
-                c.close()
-            results[server] = out
+        results = self.script_and_ping_in_one_turn(ping_first=True)
         self.assertEqual(results[self.test], results[self.ref])
         self.assertEqual(results[self.test][1], "PONG", results[self.test])
-
 
 if __name__ == "__main__":
     harness.main()
